@@ -1,0 +1,35 @@
+import { Command, CommanderError } from 'commander';
+import { trawlVersion } from '../../output/package-version.js';
+import { normaliseArgv } from './argv-normaliser.js';
+import { registerDemoCommand } from './commands/demo-command.js';
+import { registerLabCommand } from './commands/lab-command.js';
+import { registerResultsCommand } from './commands/results-command.js';
+import { registerScanCommand, type CliIo } from './commands/scan-command.js';
+import { reportError } from './exit-codes.js';
+
+/** Runs the CLI and resolves to the process exit code (see README: exit codes). */
+export async function main(argv: readonly string[]): Promise<number> {
+  const args = normaliseArgv(argv.slice(2));
+  const io: CliIo = { stdout: process.stdout, stderr: process.stderr, args: argv.slice(2), exitCode: 0 };
+  const program = new Command();
+  program
+    .name('trawl')
+    .description('Trawl maps and assesses a network attack surface: scope, permuted plan, fast scanning, inventory.')
+    .version(trawlVersion())
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+  registerScanCommand(program, io);
+  registerResultsCommand(program, io);
+  registerLabCommand(program);
+  registerDemoCommand(program, io);
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return io.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are successful exits; usage mistakes are EX_USAGE.
+      return err.exitCode === 0 ? 0 : 64;
+    }
+    return reportError(err);
+  }
+}

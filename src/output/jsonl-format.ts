@@ -1,0 +1,14 @@
+import type { PortObservation } from '../model/observation.js';
+
+/** One JSON Lines row: snake_case keys, optional fields only when known. JSON.stringify escapes the rest. */
+export function jsonlRow(o: PortObservation): string {
+  const row: Record<string, string | number> = {
+    type: 'port', ip: o.ip, port: o.port, proto: o.proto, state: o.state, evidence: o.evidence,
+  };
+  if (o.rttMs !== undefined) row['rtt_ms'] = o.rttMs;
+  if (o.hostname !== undefined) row['hostname'] = o.hostname;
+  if (o.worker !== undefined) row['worker'] = o.worker;
+  row['scan_id'] = o.scanId;
+  row['ts'] = o.ts;
+  return `${JSON.stringify(row)}\n`;
+}

@@ -1,0 +1,17 @@
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import * as m0001 from './0001-initial.js';
+
+/**
+ * Every migration, by name; names sort in the order they apply. Listed statically rather than read
+ * from the filesystem so the store works from dist/ and from a bundle. A new migration is one import
+ * and one line here.
+ */
+export const migrations: Readonly<Record<string, Migration>> = {
+  '0001-initial': m0001,
+};
+
+export class StaticMigrationProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return { ...migrations };
+  }
+}
