@@ -65,6 +65,21 @@ describe('trawl scan: outputs from a real scan', () => {
     assert.ok(lines[1]!.startsWith(`127.66.0.5,${p4},tcp,open,syn-ack,`));
   });
 
+  it('a hostname target is resolved once and recorded on its results', async () => {
+    const local = await listen('127.0.0.1');
+    const port = (local.address() as { port: number }).port;
+    try {
+      const r = await runTrawl(['scan', 'localhost', '-p', String(port), '-oJ', '-', '-q']);
+      assert.equal(r.code, 0, r.stderr);
+      const row = parseJsonl(r.stdout).find((o) => o['ip'] === '127.0.0.1');
+      assert.ok(row, `no result for localhost's 127.0.0.1: ${r.stdout}`);
+      assert.equal(row['hostname'], 'localhost');
+      assert.equal(row['port'], port);
+    } finally {
+      local.close();
+    }
+  });
+
   it('results reads back the store in every format', async () => {
     const db = join(dir, 's.db');
     const r = await runTrawl(['scan', '127.66.0.5', '-p', String(p4), '--db', db, '-q']);
