@@ -24,7 +24,7 @@ export const sample: readonly PortObservation[] = [
 ];
 
 export function scanRecord(overrides: Partial<ScanRecord> = {}): ScanRecord {
-  const counters = { ...emptyCounters(), probesPlanned: 1200n, probesSent: 1210n, probesAnswered: 1100n, probesTimedOut: 100n, probesRetried: 10n, probesSkippedBlocklist: 3n, probesSkippedDown: 7n, openFound: 5n };
+  const counters = { ...emptyCounters(), probesPlanned: 1200n, probesSent: 1210n, probesAnswered: 1100n, probesTimedOut: 100n, probesRetried: 10n, probesSkippedBlocklist: 3n, probesSkippedDown: 7n, openFound: 5n, discoveryProbesSent: 40n };
   return {
     id: scanId,
     createdAt: '2024-05-06T07:08:00.000Z',

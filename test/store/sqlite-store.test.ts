@@ -10,6 +10,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { TrawlError } from '../../src/errors/trawl-error.js';
 import type { PortObservation } from '../../src/model/observation.js';
 import { emptyCounters, type ScanSpec } from '../../src/model/scan.js';
+import { migrations } from '../../src/store/migrations/migration-provider.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { removeCreatedDb } from '../../src/store/sqlite/sqlite-path.js';
 import type { Store } from '../../src/store/store.js';
@@ -164,7 +165,7 @@ describe('SQLite store specifics', () => {
     const raw = new BetterSqlite3(path, { readonly: true });
     try {
       assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
-      assert.deepEqual(raw.prepare('select name from kysely_migration order by name').all(), [{ name: '0001-initial' }]);
+      assert.deepEqual(raw.prepare('select name from kysely_migration order by name').all(), Object.keys(migrations).sort().map((name) => ({ name })));
     } finally {
       raw.close();
     }
