@@ -1,0 +1,18 @@
+export { HANDSHAKE_DEFAULTS, resolveHandshakeOptions, type HandshakeOptions, type HandshakeResult, type ResolvedHandshakeOptions } from './handshake-types.js';
+export { HandshakeBudget, withBudget } from './handshake-budget.js';
+export { HandshakeConnection, isDialError, type DialError, type TlsDial } from './handshake-connection.js';
+export { tlsHandshake, tlsWithBudget, type TlsFacts, type TlsHandshakeExtras, type TlsVersionProbe } from './tls-handshake.js';
+export { certificateFacts, type CertificateFacts } from './x509-facts.js';
+export { httpHandshake, httpWithBudget, httpProduct, type HttpFacts, type HttpHandshakeExtras, type HttpRedirect, type FaviconFacts } from './http-handshake.js';
+export { murmur3x86_32, murmur3x86_32Signed, shodanFaviconHash, base64Mime } from './murmur3.js';
+export { sshHandshake, sshWithBudget, sshProduct, parseKexinit, type SshFacts, type SshKexinit } from './ssh-handshake.js';
+export { smbHandshake, smbWithBudget, type SmbFacts, type SmbHandshakeExtras } from './smb-handshake.js';
+export { redisHandshake, redisWithBudget, type RedisFacts } from './redis-handshake.js';
+export { memcachedHandshake, memcachedWithBudget, type MemcachedFacts } from './memcached-handshake.js';
+export { ftpHandshake, ftpWithBudget, type FtpFacts } from './ftp-handshake.js';
+export { smtpHandshake, smtpWithBudget, type SmtpFacts } from './smtp-handshake.js';
+export { pop3Handshake, pop3WithBudget, type Pop3Facts } from './pop3-handshake.js';
+export { imapHandshake, imapWithBudget, type ImapFacts } from './imap-handshake.js';
+export { mqttHandshake, mqttWithBudget, type MqttFacts } from './mqtt-handshake.js';
+export { mysqlHandshake, mysqlWithBudget, type MysqlFacts } from './mysql-handshake.js';
+export { postgresqlHandshake, postgresqlWithBudget, type PostgresqlFacts } from './postgresql-handshake.js';
