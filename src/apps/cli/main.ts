@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { trawlVersion } from '../../output/package-version.js';
 import { normaliseArgv } from './argv-normaliser.js';
+import { registerArtifactCommand } from './commands/artifact-command.js';
 import { registerDemoCommand } from './commands/demo-command.js';
 import { registerLabCommand } from './commands/lab-command.js';
 import { registerResultsCommand } from './commands/results-command.js';
@@ -22,6 +23,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerResultsCommand(program, io);
   registerLabCommand(program);
   registerDemoCommand(program, io);
+  registerArtifactCommand(program, io);
   try {
     await program.parseAsync(args, { from: 'user' });
     return io.exitCode;
