@@ -38,13 +38,13 @@ interface TrawlRun {
   readonly results: Array<{ ip: string; port: number; guess?: ServiceGuess; error?: string }>;
 }
 
-const SELF = fileURLToPath(import.meta.url);
-/** Kept in a variable so tsc does not resolve it: the module may not exist yet. */
-const IDENTIFY_MODULE = '../src/engines/identify/index.js';
 const MAX_XML_BYTES = 32 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
-// Inside the namespace: run Trawl's identifier on the given targets and print JSON.
+// Trawl runs as users run it: `trawl scan <ips> -p <ports> -sV -Pn -oJ file` inside the namespace,
+// the same scope nmap gets, so both walls include port discovery and identification.
+
+const TRAWL_BIN = fileURLToPath(new URL('../../bin/trawl.js', import.meta.url));
 
 function toGuess(v: unknown): ServiceGuess | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
@@ -58,33 +58,15 @@ function toGuess(v: unknown): ServiceGuess | undefined {
   };
 }
 
-async function inside(targetsJson: string): Promise<void> {
-  const targets = JSON.parse(targetsJson) as Array<{ ip: string; port: number }>;
-  let identify: ((t: IdentifyTarget, opts: Record<string, unknown>) => Promise<unknown>) | undefined;
-  let reason = '';
-  try {
-    const mod = (await import(IDENTIFY_MODULE)) as Record<string, unknown>;
-    if (typeof mod['identifyService'] === 'function') identify = mod['identifyService'] as typeof identify;
-    else reason = `${IDENTIFY_MODULE} has no identifyService export`;
-  } catch (e) {
-    reason = `${IDENTIFY_MODULE}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
-  }
-  if (identify === undefined) {
-    process.stdout.write(JSON.stringify({ available: false, reason, results: [] } satisfies TrawlRun));
-    return;
-  }
-  const fn = identify;
-  const started = performance.now();
-  const results = await Promise.all(targets.map(async ({ ip, port }) => {
-    try {
-      const guess = toGuess(await fn({ ip, port, family: 4 }, {}));
-      return guess === undefined ? { ip, port } : { ip, port, guess };
-    } catch (e) {
-      return { ip, port, error: e instanceof Error ? e.message : String(e) };
-    }
-  }));
-  const run: TrawlRun = { available: true, identifyMs: performance.now() - started, results };
-  process.stdout.write(JSON.stringify(run));
+function trawlRunFromJsonl(text: string, ms: number): TrawlRun {
+  const results = text.split('\n').filter((l) => l.startsWith('{')).map((l) => {
+    const o = JSON.parse(l) as Record<string, unknown>;
+    const guess = toGuess(o['service']);
+    const ip = String(o['ip']);
+    const port = Number(o['port']);
+    return guess === undefined ? { ip, port } : { ip, port, guess };
+  });
+  return { available: true, identifyMs: ms, results };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,7 +181,6 @@ function table(rows: string[][]): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      inside: { type: 'string' },
       profile: { type: 'string', default: 'weak' },
       namespace: { type: 'string', default: 'trawl-dlab-bench' },
       json: { type: 'string' },
@@ -207,7 +188,6 @@ async function main(): Promise<void> {
       'nmap-arg': { type: 'string', multiple: true, default: [] },
     },
   });
-  if (values.inside !== undefined) return inside(values.inside);
 
   const problem = daemonLabProblem();
   if (problem !== undefined) {
@@ -243,13 +223,15 @@ async function main(): Promise<void> {
       nmapServices = parseNmapServices(readFileSync(xml, 'utf8'));
     }
 
-    // Trawl, through the adapter, in a child inside the namespace.
-    const child = await timed(lab.execArgs([process.execPath, SELF, '--inside', JSON.stringify(targets)]));
+    // Trawl: the CLI, inside the namespace, over the same addresses × ports.
+    const out = join(work, 'trawl.jsonl');
+    const child = await timed(lab.execArgs([process.execPath, TRAWL_BIN, 'scan', ...ips, '-p', ports.join(','), '-sV', '-Pn', '-q', '-oJ', out]));
     let trawl: TrawlRun;
     try {
-      trawl = JSON.parse(child.stdout) as TrawlRun;
-    } catch {
-      trawl = { available: false, reason: `adapter child failed (exit ${child.code}): ${child.stderr.trim().slice(-400)}`, results: [] };
+      if (child.code !== 0) throw new Error(child.stderr.trim().slice(-400));
+      trawl = trawlRunFromJsonl(readFileSync(out, 'utf8'), child.ms);
+    } catch (e) {
+      trawl = { available: false, reason: `trawl scan -sV failed (exit ${child.code}): ${e instanceof Error ? e.message : String(e)}`, results: [] };
     }
     const trawlMs = trawl.available ? child.ms : undefined;
     if (!trawl.available) process.stdout.write(`trawl identify: not available yet (${trawl.reason ?? 'unknown'})\n`);
@@ -282,7 +264,7 @@ async function main(): Promise<void> {
       process.stdout.write(`nmap -sV : ${(nmapMs / 1000).toFixed(2)} s wall; correct name ${frac(totals.nmap.name)}, product ${frac(totals.nmap.product)}, version ${frac(totals.nmap.version)}\n`);
     }
     if (trawlMs !== undefined) {
-      process.stdout.write(`trawl    : ${(trawlMs / 1000).toFixed(2)} s wall (identify ${((trawl.identifyMs ?? 0) / 1000).toFixed(2)} s); correct name ${frac(totals.trawl.name)}, product ${frac(totals.trawl.product)}, version ${frac(totals.trawl.version)}\n`);
+      process.stdout.write(`trawl    : ${(trawlMs / 1000).toFixed(2)} s wall (scan + identify, same scope as nmap); correct name ${frac(totals.trawl.name)}, product ${frac(totals.trawl.product)}, version ${frac(totals.trawl.version)}\n`);
       process.stdout.write(`agreement: ${totals.agree.yes} full, ${totals.agree.name} name only, ${totals.agree.no} none\n`);
       if (nmapMs !== undefined) process.stdout.write(`wall-time ratio trawl/nmap: ${(trawlMs / nmapMs).toFixed(3)} (trawl ${(nmapMs / trawlMs).toFixed(1)}x faster)\n`);
     }

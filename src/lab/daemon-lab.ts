@@ -346,7 +346,7 @@ export async function startDaemonLab(opts: DaemonLabOptions = {}): Promise<Daemo
 
     const endpoints: DaemonEndpoint[] = running.flatMap((r) => {
       const pkg = installedPackage(r.spec.packages);
-      const version = pkg === undefined ? undefined : upstreamVersion(pkg.version);
+      const version = pkg === undefined ? undefined : (r.spec.announcedVersion ?? upstreamVersion)(pkg.version);
       return r.spec.ports.map((p) => ({
         daemon: r.spec.name,
         ip: r.ip,

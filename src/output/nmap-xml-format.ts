@@ -89,10 +89,27 @@ const portReason: Record<PortEvidence, string> = {
   unreachable: 'host-unreach',
 };
 
+/** nmap's <service>: identified fields when the identify stage ran, else the port-table guess. */
+function serviceXml(o: PortObservation): string {
+  const s = o.service;
+  if (s === undefined) {
+    const name = o.proto === 'tcp' ? tcpServiceName(o.port) : undefined;
+    return name === undefined ? '' : `<service name="${name}" method="table" conf="3"/>`;
+  }
+  // nmap's DTD knows two methods; a handshake is a probe too.
+  const attrs: [string, string | number | undefined][] = [
+    ['name', s.name], ['product', s.product], ['version', s.version], ['extrainfo', s.extrainfo],
+    ['hostname', s.hostname], ['ostype', s.ostype], ['devicetype', s.devicetype], ['tunnel', s.tunnel],
+    ['method', s.method === 'table' ? 'table' : 'probed'], ['conf', Math.max(0, Math.min(10, Math.round(s.confidence)))],
+  ];
+  const text = attrs.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => ` ${k}="${xmlAttr(v!)}"`).join('');
+  const cpes = s.cpe.map((c) => `<cpe>${xmlAttr(c)}</cpe>`).join('');
+  return cpes === '' ? `<service${text}/>` : `<service${text}>${cpes}</service>`;
+}
+
 function portXml(o: PortObservation): string {
-  const service = o.proto === 'tcp' ? tcpServiceName(o.port) : undefined;
   return `<port protocol="${o.proto}" portid="${o.port}"><state state="${xmlAttr(o.state)}" reason="${portReason[o.evidence]}" reason_ttl="0"/>` +
-    (service === undefined ? '' : `<service name="${service}" method="table" conf="3"/>`) + '</port>\n';
+    serviceXml(o) + '</port>\n';
 }
 
 /**

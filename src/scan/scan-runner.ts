@@ -1,7 +1,5 @@
-import { runConnectEngine, type ConnectProbe, type ConnectEngineStats } from '../engines/connect/connect-engine.js';
-import { networkKeyV4 } from '../engines/connect/network-pacer.js';
+import type { ConnectEngineStats } from '../engines/connect/connect-engine.js';
 import { TrawlError } from '../errors/index.js';
-import type { PortObservation } from '../model/observation.js';
 import { emptyCounters, type ScanCounters, type ScanRecord, type ScanSpec } from '../model/scan.js';
 import type { WorkUnit } from '../model/work-unit.js';
 import { createPermutation } from '../plan/keyed-permutation.js';
@@ -9,10 +7,10 @@ import { randomSeed } from '../plan/seed.js';
 import { shardRange, type Shard } from '../plan/shard.js';
 import { planUnits } from '../plan/unit-planner.js';
 import { EgressGuard } from '../safety/egress-guard.js';
-import { formatIp, ipv4, ipv4ToString, type IpAddress } from '../scope/ip-address.js';
 import { buildScope, type Scope } from '../scope/scope-builder.js';
 import type { Store } from '../store/store.js';
-import { discoverHosts, type DiscoveryHost, type DiscoveryReport } from './host-discovery.js';
+import { discoverHosts, type DiscoveryReport } from './host-discovery.js';
+import { hostLookup, runDiscoverUnits } from './discover-units.js';
 import type { DiscoveryMode, EngineTuning } from './scan-options.js';
 import { newScanId } from './scan-id.js';
 import { UnitTracker } from './unit-tracker.js';
@@ -27,6 +25,8 @@ export interface ScanRequest {
   readonly shard: Shard;
   readonly applyBlocklist: boolean;
   readonly discovery: DiscoveryMode;
+  /** Run the identify stage on open ports after discovery (-sV). */
+  readonly identify?: boolean;
 }
 
 export interface ScanRunOptions {
@@ -42,6 +42,12 @@ export interface ScanRunOptions {
   readonly onStart?: (scan: ScanRecord, progress: () => ScanProgress) => void;
   readonly worker?: string;
   readonly now?: () => Date;
+  /**
+   * Asked for each port that answered with a reset: true stores a 'closed' observation (evidence
+   * 'reset') for it. Only open ports are stored otherwise; the inventory needs the reset as evidence
+   * that a port it holds as open went away (src/inventory/closed-recorder.ts builds this predicate).
+   */
+  readonly recordClosed?: (ip: string, port: number) => boolean;
 }
 
 export interface ScanProgress {
@@ -58,6 +64,10 @@ export interface ScanOutcome {
   readonly discovery: DiscoveryReport | undefined;
   readonly discoverySkippedReason: string | undefined;
   readonly engine: ConnectEngineStats;
+  /** The scan's egress guard, for later stages that send traffic (identify, checks). */
+  readonly guard: EgressGuard;
+  /** Whether the identify stage was asked for (on resume: by the original scan). */
+  readonly identify: boolean;
   /** Wall time of host discovery and of the port scan, in milliseconds. */
   readonly timings: { readonly discoveryMs: number; readonly portScanMs: number };
 }
@@ -65,11 +75,9 @@ export interface ScanOutcome {
 /** Probe spaces beyond 2^52 (e.g. a whole IPv6 /64) are refused rather than silently truncated. */
 const MAX_SPACE = 2n ** 52n;
 /** Host discovery keeps a byte per address; above this the scan probes every address. */
-const MAX_DISCOVERY_HOSTS = 1 << 22;
-const COMMIT_INTERVAL_MS = 250;
-const COMMIT_BATCH = 4000;
+export const MAX_DISCOVERY_HOSTS = 1 << 22;
 
-function specFromRequest(r: ScanRequest, scope: Scope, seed: bigint): ScanSpec {
+export function specFromRequest(r: ScanRequest, scope: Scope, seed: bigint): ScanSpec {
   return {
     targets: [...r.targets],
     targetFiles: [...r.targetFiles],
@@ -79,11 +87,11 @@ function specFromRequest(r: ScanRequest, scope: Scope, seed: bigint): ScanSpec {
     resolved: scope.resolved,
     seed: seed.toString(),
     shard: { index: r.shard.index, count: r.shard.count },
-    options: { applyBlocklist: r.applyBlocklist, discovery: r.discovery },
+    options: { applyBlocklist: r.applyBlocklist, discovery: r.discovery, identify: r.identify === true },
   };
 }
 
-function requestFromSpec(spec: ScanSpec): ScanRequest {
+export function requestFromSpec(spec: ScanSpec): ScanRequest {
   return {
     targets: spec.targets,
     targetFiles: spec.targetFiles,
@@ -94,19 +102,7 @@ function requestFromSpec(spec: ScanSpec): ScanRequest {
     shard: spec.shard,
     applyBlocklist: spec.options['applyBlocklist'] !== false,
     discovery: (spec.options['discovery'] as DiscoveryMode | undefined) ?? 'auto',
-  };
-}
-
-/** Maps host indices to addresses without bigint work for IPv4 scopes. */
-function hostLookup(scope: Scope): (i: number) => DiscoveryHost & { address: IpAddress } {
-  const set = scope.targets;
-  return (i) => {
-    if (i < set.v4Count) {
-      const n = set.atV4Number(i);
-      return { ip: ipv4ToString(n), family: 4, netKey: networkKeyV4(n), get address() { return ipv4(n); } };
-    }
-    const address = set.at(BigInt(i));
-    return { ip: formatIp(address), family: 6, netKey: (address.value >> 64n).toString(16), address };
+    identify: spec.options['identify'] === true,
   };
 }
 
@@ -181,10 +177,8 @@ export async function runScan(request: ScanRequest, opts: ScanRunOptions): Promi
   const alreadyDone = Number(end - start) - remaining;
 
   let phase = 'discover hosts';
-  let doneCount = alreadyDone;
-  let sentCount = 0;
-  let openFound = Number(scan.counters.openFound);
-  const progress = (): ScanProgress => ({ phase, done: doneCount, planned: Number(end - start), sent: sentCount, openFound });
+  const tally = { done: alreadyDone, sent: 0, openFound: Number(scan.counters.openFound) };
+  const progress = (): ScanProgress => ({ phase, done: tally.done, planned: Number(end - start), sent: tally.sent, openFound: tally.openFound });
   opts.onStart?.(scan, progress);
 
   // Host discovery: worth it only when each host gets several probes and there are several hosts.
@@ -198,7 +192,7 @@ export async function runScan(request: ScanRequest, opts: ScanRunOptions): Promi
   else if (hostCount > MAX_DISCOVERY_HOSTS) discoverySkippedReason = `scope has more than ${MAX_DISCOVERY_HOSTS} addresses; probing every address`;
   else {
     const discoveryStarted = performance.now();
-    const r = await discoverHosts(hostCount, lookup, opts.tuning, guard.check, opts.signal, (n) => { sentCount = n; });
+    const r = await discoverHosts(hostCount, lookup, opts.tuning, guard.check, opts.signal, (n) => { tally.sent = n; });
     up = r.up;
     discovery = r.report;
     discoveryMs = performance.now() - discoveryStarted;
@@ -207,132 +201,29 @@ export async function runScan(request: ScanRequest, opts: ScanRunOptions): Promi
 
   // The port scan proper.
   phase = 'scan ports';
-  let trackerIdx = 0;
-  let skippedDown = 0;
-  type Tag = { tracker: UnitTracker; index: number };
-  const source = {
-    next(): ConnectProbe<Tag> | undefined {
-      while (trackerIdx < trackers.length) {
-        const t = trackers[trackerIdx]!;
-        if (t.exhausted) {
-          trackerIdx++;
-          continue;
-        }
-        const index = t.cursor++;
-        const p = perm.atNumber(index);
-        const host = p % hostCount;
-        if (up && !up[host]) {
-          skippedDown++;
-          t.finish(index);
-          doneCount++;
-          continue;
-        }
-        const h = lookup(host);
-        return { ip: h.ip, family: h.family, port: ports[Math.floor(p / hostCount)]!, netKey: h.netKey, tag: { tracker: t, index } };
-      }
-      return undefined;
-    },
-  };
-
-  let buffered: PortObservation[] = [];
-  let bufferedFor = new Map<UnitTracker, PortObservation[]>();
-  const flushed = { sent: 0, discovery: 0, answered: 0, timedOut: 0, retried: 0, skippedDown: 0 };
-  let engineStats: ConnectEngineStats = { sent: 0, answered: 0, timedOut: 0, retried: 0, localErrors: 0 };
-  let commitChain: Promise<void> = Promise.resolve();
-  let commitError: unknown;
-  let openSinceFlush = 0;
-  const discoverySent = sentCount;
-
-  const flush = (): Promise<void> => {
-    const groups = bufferedFor;
-    bufferedFor = new Map();
-    buffered = [];
-    const dirty = trackers.filter((t) => t.dirty || groups.has(t));
-    const delta: Partial<ScanCounters> = {
-      probesSent: BigInt(engineStats.sent - flushed.sent),
-      discoveryProbesSent: BigInt(discoverySent - flushed.discovery),
-      probesAnswered: BigInt(engineStats.answered - flushed.answered),
-      probesTimedOut: BigInt(engineStats.timedOut - flushed.timedOut),
-      probesRetried: BigInt(engineStats.retried - flushed.retried),
-      probesSkippedDown: BigInt(skippedDown - flushed.skippedDown),
-      openFound: BigInt(openSinceFlush),
-    };
-    flushed.sent = engineStats.sent;
-    flushed.discovery = discoverySent;
-    flushed.answered = engineStats.answered;
-    flushed.timedOut = engineStats.timedOut;
-    flushed.retried = engineStats.retried;
-    flushed.skippedDown = skippedDown;
-    openSinceFlush = 0;
-    const commits = dirty.map((t, i) => ({ t, watermark: t.watermark, observations: groups.get(t) ?? [], counters: i === 0 ? delta : {} }));
-    if (commits.length === 0 && Object.values(delta).some((v) => v !== 0n) && trackers[0]) {
-      commits.push({ t: trackers[0], watermark: trackers[0].watermark, observations: [], counters: delta });
-    }
-    commitChain = commitChain.then(async () => {
-      for (const c of commits) {
-        await store.commitProgress({
-          scanId: scan.id,
-          stage: 'discover',
-          unitIndex: c.t.unit.unitIndex,
-          checkpoint: BigInt(c.watermark),
-          unitDone: c.watermark >= c.t.end,
-          observations: c.observations,
-          counters: c.counters,
-        });
-        c.t.markCommitted(c.watermark);
-      }
-    }).catch((e: unknown) => {
-      commitError ??= e;
-    });
-    return commitChain;
-  };
-
-  const timer = setInterval(() => { void flush(); }, COMMIT_INTERVAL_MS);
-  timer.unref();
-  const worker = opts.worker;
-  try {
-    if (remaining > 0 && !opts.signal?.aborted) {
-      const initialTimeoutMs = discovery && discovery.maxRttMs > 0
-        ? Math.max(opts.tuning.minTimeoutMs, 4 * discovery.maxRttMs)
-        : opts.tuning.initialTimeoutMs;
-      engineStats = await runConnectEngine(source, { ...opts.tuning, initialTimeoutMs, guard: guard.check, ...(opts.signal ? { signal: opts.signal } : {}) }, (r) => {
-        const { tracker, index } = r.probe.tag;
-        sentCount = discoverySent + engineStats.sent;
-        if (r.state === 'open') {
-          const address = lookup(Number(perm.atNumber(index) % hostCount)).address;
-          const hostname = scope.hostnameOf(address);
-          const o: PortObservation = {
-            type: 'port', scanId: scan.id, ip: r.probe.ip, port: r.probe.port, proto: 'tcp', state: 'open',
-            ts: now().toISOString(), evidence: r.evidence,
-            ...(r.rttMs !== undefined ? { rttMs: Math.round(r.rttMs * 1000) / 1000 } : {}),
-            ...(hostname ? { hostname } : {}),
-            ...(worker ? { worker } : {}),
-          };
-          let list = bufferedFor.get(tracker);
-          if (!list) bufferedFor.set(tracker, (list = []));
-          list.push(o);
-          buffered.push(o);
-          openFound++;
-          openSinceFlush++;
-        }
-        tracker.finish(index);
-        doneCount++;
-        if (buffered.length >= COMMIT_BATCH) void flush();
-      });
-      sentCount = discoverySent + engineStats.sent;
-    }
-  } finally {
-    clearInterval(timer);
-    await flush();
-  }
-  if (commitError) throw commitError instanceof TrawlError ? commitError : new TrawlError('TRAWL_E_DB', `could not record results: ${(commitError as Error).message}`, {}, { cause: commitError });
+  const initialTimeoutMs = discovery && discovery.maxRttMs > 0
+    ? Math.max(opts.tuning.minTimeoutMs, 4 * discovery.maxRttMs)
+    : opts.tuning.initialTimeoutMs;
+  const engineStats: ConnectEngineStats = await runDiscoverUnits({ scanId: scan.id, scope, ports, perm, hostCount, lookup }, trackers, {
+    store,
+    tuning: opts.tuning,
+    guard: guard.check,
+    initialTimeoutMs,
+    discoveryProbes: tally.sent,
+    tally,
+    now,
+    ...(up ? { up } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.worker !== undefined ? { worker: opts.worker } : {}),
+    ...(opts.recordClosed ? { recordClosed: opts.recordClosed } : {}),
+  });
 
   const interrupted = opts.signal?.aborted === true && trackers.some((t) => !t.done);
   await store.setScanStatus(scan.id, interrupted ? 'interrupted' : 'done', interrupted ? null : now().toISOString());
   const final = (await store.getScan(scan.id)) ?? scan;
   const portScanMs = performance.now() - portScanStarted;
-  return { scan: final, interrupted, discovery, discoverySkippedReason, engine: engineStats, timings: { discoveryMs, portScanMs } };
+  return { scan: final, interrupted, discovery, discoverySkippedReason, engine: engineStats, guard, identify: req.identify === true, timings: { discoveryMs, portScanMs } };
 }
 
 /** Discovery sends up to this many TCP probes per silent host; it pays only with more ports than that. */
-const TCP_PORTS_WORTH = 2;
+export const TCP_PORTS_WORTH = 2;

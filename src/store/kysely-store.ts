@@ -1,13 +1,15 @@
-import { sql, type Insertable, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Insertable, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { TrawlError } from '../errors/trawl-error.js';
-import type { PortObservation, PortState, Proto } from '../model/observation.js';
+import type { Observation, PortObservation, PortState, Proto } from '../model/observation.js';
 import type { ScanCounters, ScanRecord, ScanSpec, ScanStatus } from '../model/scan.js';
 import type { Stage, WorkUnit } from '../model/work-unit.js';
+import type { ServiceIdentity } from '../engines/identify/service-identity.js';
+import type { FindingJson } from '../checks/finding.js';
 import { ipSortKey } from './ip-key.js';
 import { StaticMigrationProvider } from './migrations/migration-provider.js';
 import { collapseByIdentity, stateRankSql } from './observation-merge.js';
-import { portObservationFromRow, scanFromRow, toBigintText, workUnitFromRow } from './row-codec.js';
+import { findingsFromRow, portObservationFromRow, scanFromRow, serviceFromRow, toBigintText, workUnitFromRow } from './row-codec.js';
 import { counterColumns, type BigintText, type CounterColumn, type Database, type ObservationsTable, type WorkUnitsTable } from './schema.js';
 import type { ProgressCommit, Store } from './store.js';
 
@@ -229,29 +231,41 @@ class KyselyStore implements Store {
           if (scanResult.numUpdatedRows !== 1n) throw new TrawlError('TRAWL_E_SCAN_NOT_FOUND', `no scan ${commit.scanId}`, { scanId: commit.scanId });
         }
 
-        for (const chunk of chunks(observations, this.#rowsPerStatement(OBSERVATION_COLUMNS))) {
-          await trx
-            .insertInto('observations')
-            .values(chunk)
-            .onConflict((oc) =>
-              oc
-                .columns([...OBSERVATION_KEY])
-                .doUpdateSet({
-                  ip: (eb) => eb.ref('excluded.ip'),
-                  state: (eb) => eb.ref('excluded.state'),
-                  evidence: (eb) => eb.ref('excluded.evidence'),
-                  rtt_ms: (eb) => eb.ref('excluded.rtt_ms'),
-                  hostname: sql<string | null>`coalesce(excluded.hostname, observations.hostname)`,
-                  worker: (eb) => eb.ref('excluded.worker'),
-                  ts: (eb) => eb.ref('excluded.ts'),
-                  data_json: (eb) => eb.ref('excluded.data_json'),
-                })
-                .where(sql<boolean>`${stateRankSql('excluded.state')} > ${stateRankSql('observations.state')}`),
-            )
-            .execute();
-        }
+        await this.#upsertObservations(trx, observations);
       });
     });
+  }
+
+  recordObservations(scanId: string, observations: readonly Observation[]): Promise<void> {
+    return this.#run(`record observations of scan ${scanId}`, async () => {
+      const rows = observationRows({ scanId, observations });
+      if (rows.length === 0) return;
+      await this.db.transaction().execute((trx) => this.#upsertObservations(trx, rows));
+    });
+  }
+
+  async #upsertObservations(trx: Transaction<Database>, observations: readonly Insertable<ObservationsTable>[]): Promise<void> {
+      for (const chunk of chunks(observations, this.#rowsPerStatement(OBSERVATION_COLUMNS))) {
+        await trx
+          .insertInto('observations')
+          .values(chunk)
+          .onConflict((oc) =>
+            oc
+              .columns([...OBSERVATION_KEY])
+              .doUpdateSet({
+                ip: (eb) => eb.ref('excluded.ip'),
+                state: (eb) => eb.ref('excluded.state'),
+                evidence: (eb) => eb.ref('excluded.evidence'),
+                rtt_ms: (eb) => eb.ref('excluded.rtt_ms'),
+                hostname: sql<string | null>`coalesce(excluded.hostname, observations.hostname)`,
+                worker: (eb) => eb.ref('excluded.worker'),
+                ts: (eb) => eb.ref('excluded.ts'),
+                data_json: (eb) => eb.ref('excluded.data_json'),
+              })
+              .where(sql<boolean>`${stateRankSql('excluded.state')} > ${stateRankSql('observations.state')}`),
+          )
+          .execute();
+      }
   }
 
   async *listPortObservations(scanId: string, filter?: { state?: PortState }): AsyncIterable<PortObservation> {
@@ -273,11 +287,43 @@ class KyselyStore implements Store {
         }
         return q.orderBy('ip_key').orderBy('port').orderBy('proto').limit(PAGE_ROWS).execute();
       });
-      for (const row of rows) yield portObservationFromRow(row);
+      const { services, findings } = await this.#factsFor(scanId, rows);
+      for (const row of rows) {
+        const key = `${row.ip_key}\u0000${row.port}\u0000${row.proto}`;
+        const o = portObservationFromRow(row);
+        const service = services.get(key);
+        const found = findings.get(key);
+        yield service || found ? { ...o, ...(service ? { service } : {}), ...(found ? { findings: found } : {}) } : o;
+      }
       const last = rows[rows.length - 1];
       if (last === undefined || rows.length < PAGE_ROWS) return;
       after = { ip_key: last.ip_key, port: last.port, proto: last.proto };
     }
+  }
+
+  /** The service and finding facts of one page of port rows, in one range query over the same key order. */
+  async #factsFor(scanId: string, rows: readonly { ip_key: string; port: number; proto: Proto }[]): Promise<{ services: Map<string, ServiceIdentity>; findings: Map<string, FindingJson[]> }> {
+    const services = new Map<string, ServiceIdentity>();
+    const findings = new Map<string, FindingJson[]>();
+    const first = rows[0];
+    const last = rows[rows.length - 1];
+    if (first === undefined || last === undefined) return { services, findings };
+    const found = await this.#run(`list facts of scan ${scanId}`, () =>
+      this.db.selectFrom('observations').select(['type', 'ip_key', 'port', 'proto', 'data_json'])
+        .where('scan_id', '=', scanId).where('type', 'in', ['service', 'finding'])
+        .where('ip_key', '>=', first.ip_key).where('ip_key', '<=', last.ip_key)
+        .execute());
+    for (const r of found) {
+      const key = `${r.ip_key}\u0000${r.port}\u0000${r.proto}`;
+      if (r.type === 'service') {
+        const service = serviceFromRow(r);
+        if (service) services.set(key, service);
+      } else {
+        const list = findingsFromRow(r);
+        if (list.length > 0) findings.set(key, list);
+      }
+    }
+    return { services, findings };
   }
 
   countObservations(scanId: string): Promise<number> {
@@ -319,26 +365,35 @@ function counterValues(counters: ScanCounters): Record<CounterColumn, BigintText
   return out;
 }
 
-function observationRows(commit: ProgressCommit): Insertable<ObservationsTable>[] {
+function observationRows(commit: Pick<ProgressCommit, 'scanId' | 'observations'>): Insertable<ObservationsTable>[] {
   const rows = commit.observations.map((o): Insertable<ObservationsTable> & { ip_key: string; state: PortState; hostname: string | null } => {
     if (o.scanId !== commit.scanId) {
       throw new TrawlError('TRAWL_E_INTERNAL', `observation of scan ${o.scanId} in a commit of scan ${commit.scanId}`, { scanId: commit.scanId });
     }
-    return {
+    const common = {
       scan_id: o.scanId,
-      type: o.type,
       ip: o.ip,
       ip_key: ipSortKey(o.ip),
       port: o.port,
       proto: o.proto,
-      state: o.state,
-      evidence: o.evidence,
-      rtt_ms: o.rttMs ?? null,
       hostname: o.hostname ?? null,
       worker: o.worker ?? null,
       ts: o.ts,
-      data_json: null,
     };
+    if (o.type === 'finding') {
+      // The inventory reads checkId/severity/title/evidence (src/inventory/observation-data.ts); the
+      // whole finding rides along for outputs.
+      const data = {
+        checks: o.checks,
+        findings: o.findings.map((f) => ({ checkId: f.check_id, severity: f.severity === 'info' ? 'none' : f.severity, title: f.title, evidence: f.evidence, finding: f })),
+      };
+      return { ...common, type: 'finding', state: 'open', evidence: 'syn-ack', rtt_ms: null, data_json: JSON.stringify(data) };
+    }
+    if (o.type === 'service') {
+      // A service fact is about an open port; the identity itself is the row's data.
+      return { ...common, type: 'service', state: 'open', evidence: 'syn-ack', rtt_ms: null, data_json: JSON.stringify(o.service) };
+    }
+    return { ...common, type: 'port', state: o.state, evidence: o.evidence, rtt_ms: o.rttMs ?? null, data_json: null };
   });
   const collapsed = collapseByIdentity(rows, (r) => `${r.type}\u0000${r.ip_key}\u0000${r.port}\u0000${r.proto}`);
   // Key order: the rows land in neighbouring index pages.

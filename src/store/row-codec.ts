@@ -1,5 +1,7 @@
 import type { Selectable } from 'kysely';
 import { TrawlError } from '../errors/trawl-error.js';
+import type { FindingJson } from '../checks/finding.js';
+import type { ServiceIdentity } from '../engines/identify/service-identity.js';
 import type { PortObservation } from '../model/observation.js';
 import type { ScanCounters, ScanRecord, ScanSpec } from '../model/scan.js';
 import type { WorkUnit } from '../model/work-unit.js';
@@ -68,4 +70,26 @@ export function portObservationFromRow(row: Selectable<ObservationsTable>): Port
     ...(row.hostname !== null ? { hostname: row.hostname } : {}),
     ...(row.worker !== null ? { worker: row.worker } : {}),
   };
+}
+
+/** The ServiceIdentity a 'service' row carries, or undefined when its JSON is unreadable. */
+export function serviceFromRow(row: Pick<Selectable<ObservationsTable>, 'data_json'>): ServiceIdentity | undefined {
+  if (row.data_json === null) return undefined;
+  try {
+    const v = JSON.parse(row.data_json) as ServiceIdentity;
+    return typeof v === 'object' && v !== null && typeof v.name === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The findings a 'finding' row carries (each sighting keeps the whole finding for outputs). */
+export function findingsFromRow(row: Pick<Selectable<ObservationsTable>, 'data_json'>): FindingJson[] {
+  if (row.data_json === null) return [];
+  try {
+    const v = JSON.parse(row.data_json) as { findings?: { finding?: FindingJson }[] };
+    return Array.isArray(v.findings) ? v.findings.flatMap((s) => (s && typeof s.finding === 'object' && s.finding !== null ? [s.finding] : [])) : [];
+  } catch {
+    return [];
+  }
 }

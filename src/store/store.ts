@@ -46,6 +46,11 @@ export interface Store {
   listWorkUnits(scanId: string, stage: Stage): Promise<WorkUnit[]>;
   commitProgress(commit: ProgressCommit): Promise<void>;
   /**
+   * Idempotent upsert of observations outside any work unit (the identify stage's service facts).
+   * The first fact per identity stays, as with commits, so a re-run stage never duplicates a row.
+   */
+  recordObservations(scanId: string, observations: readonly Observation[]): Promise<void>;
+  /**
    * Port observations of a scan in numeric (ip, port, proto) order, IPv4 before IPv6, streamed in pages.
    * Upserts mean one row per (ip, port, proto); when one is observed twice the stronger state wins
    * (open > closed > filtered), so an open port is never overwritten (src/store/observation-merge.ts).

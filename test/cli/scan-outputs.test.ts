@@ -60,7 +60,7 @@ describe('trawl scan: outputs from a real scan', () => {
     const lint = spawnSync('xmllint', ['--noout', '--dtdvalid', dtd, xml], { encoding: 'utf8' });
     if (lint.error === undefined) assert.equal(lint.status, 0, lint.stderr);
     const lines = readFileSync(csv, 'utf8').trim().split('\r\n');
-    assert.equal(lines[0], 'ip,port,proto,state,evidence,rtt_ms,hostname,ts,scan_id');
+    assert.equal(lines[0], 'ip,port,proto,state,evidence,rtt_ms,hostname,ts,scan_id,service,product,version');
     assert.equal(lines.length, 2);
     assert.ok(lines[1]!.startsWith(`127.66.0.5,${p4},tcp,open,syn-ack,`));
   });

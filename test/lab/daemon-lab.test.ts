@@ -117,9 +117,10 @@ function assertCommonIdentity(lab: DaemonLab, r: Results): void {
   assert.equal(https['status'], 200, JSON.stringify(https));
   assert.equal((https['headers'] as Record<string, string>)['server'], `nginx/${nginx}`);
 
-  const sshVersion = endpoint(lab, 'openssh', 22).expect.version!;
+  // nmap's form "9.2p1 Debian 2+deb12u10" is the banner's "9.2p1 Debian-2+deb12u10".
+  const sshVersion = endpoint(lab, 'openssh', 22).expect.version!.replace(/ (Debian|Ubuntu) /, ' $1-');
   for (const id of ['ssh 22', 'ssh 2222']) {
-    assert.match(String(get(r, id)['banner']), new RegExp(`^SSH-2\\.0-OpenSSH_${sshVersion.replaceAll('.', '\\.')}\\b`));
+    assert.ok(String(get(r, id)['banner']).startsWith(`SSH-2.0-OpenSSH_${sshVersion}`), String(get(r, id)['banner']));
     assert.equal(get(r, id)['kexinit'], true);
   }
   assert.match(replies(r, 'ftp anonymous')[0]!, new RegExp(`^220 \\(vsFTPd ${endpoint(lab, 'vsftpd', 21).expect.version!.replaceAll('.', '\\.')}\\)`));

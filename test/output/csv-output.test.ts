@@ -44,17 +44,17 @@ test('CSV: RFC 4180 header and rows with CRLF, quoting and formula guard', async
   assert.equal(await writeResults('csv', dest, summaryInfo(), iterate(sample)), sample.length);
   const text = readFileSync(dest, 'utf8');
 
-  assert.ok(text.startsWith('ip,port,proto,state,evidence,rtt_ms,hostname,ts,scan_id\r\n'));
+  assert.ok(text.startsWith('ip,port,proto,state,evidence,rtt_ms,hostname,ts,scan_id,service,product,version\r\n'));
   const lines = text.split('\r\n');
-  assert.equal(lines[1], `127.0.0.1,22,tcp,open,syn-ack,0.42,"local""host, <&> 'x'",2024-05-06T07:08:09.000Z,${scanId}`);
-  assert.equal(lines[3], `127.0.0.1,8081,tcp,closed,reset,,,2024-05-06T07:08:09.000Z,${scanId}`);
+  assert.equal(lines[1], `127.0.0.1,22,tcp,open,syn-ack,0.42,"local""host, <&> 'x'",2024-05-06T07:08:09.000Z,${scanId},,,`);
+  assert.equal(lines[3], `127.0.0.1,8081,tcp,closed,reset,,,2024-05-06T07:08:09.000Z,${scanId},,,`);
   // Formula injection: the cell starts with an apostrophe, and the comma inside still forces quotes.
-  assert.equal(lines[4], `127.0.0.2,443,tcp,open,syn-ack,3,"'=HYPERLINK(""http://evil.test"",""x"")",2024-05-06T07:08:09.000Z,${scanId}`);
-  assert.equal(lines[5], `127.0.0.3,3389,tcp,open,syn-ack,,'-2+3,2024-05-06T07:08:10.000Z,${scanId}`);
+  assert.equal(lines[4], `127.0.0.2,443,tcp,open,syn-ack,3,"'=HYPERLINK(""http://evil.test"",""x"")",2024-05-06T07:08:09.000Z,${scanId},,,`);
+  assert.equal(lines[5], `127.0.0.3,3389,tcp,open,syn-ack,,'-2+3,2024-05-06T07:08:10.000Z,${scanId},,,`);
 
   const records = parseCsv(text);
   assert.equal(records.length, sample.length + 1);
-  for (const r of records) assert.equal(r.length, 9);
+  for (const r of records) assert.equal(r.length, 12);
   assert.deepEqual(records.slice(1).map((r) => [r[0], Number(r[1])]), sample.map((o) => [o.ip, o.port]));
   assert.equal(records[6]![0], '::1');
   assert.equal(records[6]![6], 'six\nline\u0001ctl', 'embedded newline survives inside quotes');

@@ -9,6 +9,7 @@ const ALIASES: Record<string, string> = {
   '-iL': '--input-list',
   '-Pn': '--no-ping',
   '-sT': '--connect-scan',
+  '-sV': '--service-version',
 };
 
 export function normaliseArgv(argv: readonly string[]): string[] {

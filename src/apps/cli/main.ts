@@ -3,6 +3,9 @@ import { trawlVersion } from '../../output/package-version.js';
 import { normaliseArgv } from './argv-normaliser.js';
 import { registerArtifactCommand } from './commands/artifact-command.js';
 import { registerDemoCommand } from './commands/demo-command.js';
+import { registerDiffCommand } from './commands/diff-command.js';
+import { registerServeCommand } from './commands/serve-command.js';
+import { registerWorkerCommand } from './commands/worker-command.js';
 import { registerLabCommand } from './commands/lab-command.js';
 import { registerResultsCommand } from './commands/results-command.js';
 import { registerScanCommand, type CliIo } from './commands/scan-command.js';
@@ -24,6 +27,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerLabCommand(program);
   registerDemoCommand(program, io);
   registerArtifactCommand(program, io);
+  registerDiffCommand(program, io);
+  registerServeCommand(program);
+  registerWorkerCommand(program, io);
   try {
     await program.parseAsync(args, { from: 'user' });
     return io.exitCode;

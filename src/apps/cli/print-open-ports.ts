@@ -10,8 +10,10 @@ export async function printOpenPorts(out: NodeJS.WritableStream, observations: A
       host = o.ip;
       out.write(`${n === 0 ? '' : '\n'}${o.ip}${o.hostname ? ` (${o.hostname})` : ''}\n`);
     }
-    const name = tcpServiceName(o.port) ?? '';
+    const s = o.service;
+    const name = s ? [s.tunnel === 'ssl' ? `ssl/${s.name}` : s.name, s.product, s.version, s.extrainfo ? `(${s.extrainfo})` : undefined].filter(Boolean).join(' ') : tcpServiceName(o.port) ?? '';
     out.write(`  ${`${o.port}/${o.proto}`.padEnd(10)} ${o.state.padEnd(6)} ${name}\n`);
+    for (const f of o.findings ?? []) out.write(`    [${f.severity}] ${f.check_id}: ${f.title}\n`);
     n++;
   }
   if (n === 0) out.write('no open ports found\n');

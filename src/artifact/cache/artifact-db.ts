@@ -1,18 +1,14 @@
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import type { Kysely } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { TrawlError } from '../../errors/trawl-error.js';
 import { StaticMigrationProvider } from '../../store/migrations/migration-provider.js';
 import type { Database } from '../../store/schema.js';
-import { sqliteOpenError, sqliteOperationError } from '../../store/sqlite/sqlite-errors.js';
-import { checkDbPath, dbPathError, removeCreatedDb } from '../../store/sqlite/sqlite-path.js';
-import { cachingStatements } from '../../store/sqlite/statement-cache.js';
+import { sqliteOperationError } from '../../store/sqlite/sqlite-errors.js';
+import { openSqliteDatabase } from '../../store/sqlite/sqlite-store.js';
 import type { AdvisoryStore } from '../osv/advisory-store.js';
 import { createKyselyAdvisoryStore } from '../osv/kysely-advisory-store.js';
 import type { ArtifactStore } from './artifact-store.js';
 import { createKyselyArtifactStore } from './kysely-artifact-store.js';
-
-const BUSY_TIMEOUT_MS = 5000;
 
 /** The advisory and artifact-cache stores over one database, plus its lifecycle. */
 export interface ArtifactDb {
@@ -59,21 +55,6 @@ export function createKyselyArtifactDb(db: Kysely<Database>, opts: { location: s
  * Like the scan store, open one writable connection per file per process.
  */
 export async function openSqliteArtifactDb(path: string): Promise<ArtifactDb> {
-  const memory = path === ':memory:';
-  const { existed } = memory ? { existed: true } : checkDbPath(path, false);
-  let raw: BetterSqlite3.Database | undefined;
-  try {
-    raw = new BetterSqlite3(path, { timeout: BUSY_TIMEOUT_MS });
-    raw.pragma('schema_version', { simple: true });
-    raw.pragma('journal_mode = WAL');
-    raw.pragma('synchronous = NORMAL');
-    raw.pragma('foreign_keys = ON');
-  } catch (e) {
-    raw?.close();
-    if (!existed) removeCreatedDb(path);
-    throw sqliteOpenError(e, path);
-  }
-  if (raw === undefined) throw dbPathError(path, 'cannot be opened');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) });
+  const { db } = await openSqliteDatabase(path);
   return createKyselyArtifactDb(db, { location: path, toTrawlError: (e, action) => sqliteOperationError(e, action, path) });
 }

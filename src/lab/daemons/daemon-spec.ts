@@ -69,6 +69,8 @@ export interface DaemonSpec {
   readonly helpers?: (profile: DaemonProfile) => readonly string[];
   /** nmap's product string for it. */
   readonly product: string;
+  /** The version as the daemon announces it and nmap names it; default: the package's upstream part. */
+  readonly announcedVersion?: (debianVersion: string) => string;
   readonly ports: readonly DaemonPort[];
   /** What the hardened profile demands: a password alone, or a user and a password (generated per lab). */
   readonly authenticates?: 'password' | 'user-password';

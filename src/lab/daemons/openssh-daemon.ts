@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DaemonSpec } from './daemon-spec.js';
-import { runTool, writeText } from './host-tools.js';
+import { runTool, writeText, upstreamVersion } from './host-tools.js';
 
 /**
  * OpenSSH's sshd in the foreground (`sshd -D -e -f <cfg>`), with host keys made for this lab.
@@ -18,6 +18,12 @@ export const opensshDaemon: DaemonSpec = {
   executable: 'sshd',
   helpers: () => ['ssh-keygen'],
   product: 'OpenSSH',
+  // Debian's sshd announces its package revision ("OpenSSH_9.2p1 Debian-2+deb12u10"), and nmap -sV
+  // names the version "9.2p1 Debian 2+deb12u10".
+  announcedVersion: (v) => {
+    const revision = /-([^-]+)$/.exec(v)?.[1];
+    return revision === undefined ? upstreamVersion(v) : `${upstreamVersion(v)} Debian ${revision}`;
+  },
   ports: [{ port: 22, name: 'ssh' }, { port: 2222, name: 'ssh' }],
   prepare(ctx) {
     // sshd's privilege-separation chroot; the Debian package expects it, systemd normally makes it.

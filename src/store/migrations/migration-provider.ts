@@ -1,6 +1,9 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as m0001 from './0001-initial.js';
 import * as m0002 from './0002-artifacts.js';
+import * as m0003 from './0003-jobs.js';
+import * as m0004 from './0004-inventory.js';
+import * as m0005 from './0005-api.js';
 
 /**
  * Every migration, by name; names sort in the order they apply. Listed statically rather than read
@@ -10,6 +13,9 @@ import * as m0002 from './0002-artifacts.js';
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001-initial': m0001,
   '0002-artifacts': m0002,
+  '0003-jobs': m0003,
+  '0004-inventory': m0004,
+  '0005-api': m0005,
 };
 
 export class StaticMigrationProvider implements MigrationProvider {

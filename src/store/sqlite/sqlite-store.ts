@@ -4,6 +4,7 @@ import { TrawlError } from '../../errors/trawl-error.js';
 import { createKyselyStore } from '../kysely-store.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
+import type { StoreDatabase } from '../store-database.js';
 import { sqliteOpenError, sqliteOperationError } from './sqlite-errors.js';
 import { checkDbPath, dbPathError, removeCreatedDb } from './sqlite-path.js';
 import { cachingStatements } from './statement-cache.js';
@@ -35,6 +36,11 @@ export interface SqliteStoreOptions {
  * lock, so a second connection would wait on a transaction that cannot progress.
  */
 export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Promise<Store> {
+  return (await openSqliteDatabase(path, opts)).store;
+}
+
+/** The same file as a Store and as the Kysely instance other modules query (see StoreDatabase). */
+export async function openSqliteDatabase(path: string, opts: SqliteStoreOptions = {}): Promise<StoreDatabase> {
   const readonly = opts.readonly === true;
   const memory = path === ':memory:';
   if (memory && readonly) throw dbPathError(path, 'cannot be opened read-only: an in-memory store starts empty');
@@ -56,13 +62,14 @@ export async function openSqliteStore(path: string, opts: SqliteStoreOptions = {
   }
 
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) });
-  return createKyselyStore(db, {
+  const store = createKyselyStore(db, {
     location: path,
     readonly,
     maxParameters: MAX_PARAMETERS,
     decimalAdd: (column, delta) => sql<string>`${sql.raw(DEC_ADD)}(${sql.ref(column)}, ${delta})`,
     toTrawlError: (error, action) => sqliteOperationError(error, action, path),
   });
+  return { db, store, dialect: 'sqlite', location: path, close: () => store.close() };
 }
 
 /**

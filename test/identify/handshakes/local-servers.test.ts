@@ -64,7 +64,8 @@ describe('SSH', () => {
     assert.equal(r.facts.kexinit?.kex.length, 12);
     assert.equal(r.facts.strictKex, true);
     assert.deepEqual(r.identity.cpe, ['cpe:/a:openbsd:openssh:9.2p1', 'cpe:/o:linux:linux_kernel']);
-    assert.equal(r.identity.extrainfo, 'Debian 2+deb12u10; protocol 2.0');
+    assert.equal(r.identity.version, '9.2p1 Debian 2+deb12u10', 'nmap folds the Debian revision into the version');
+    assert.equal(r.identity.extrainfo, 'protocol 2.0');
   });
 
   it('keeps lines sent before the banner, and says why an SSH-1 server has no KEXINIT', async () => {

@@ -14,6 +14,9 @@ import type { Store } from '../../../store/store.js';
 import { openStore } from '../open-store.js';
 import { parseIntOption } from '../parse-number.js';
 import { printOpenPorts } from '../print-open-ports.js';
+import { identifyOpenPorts } from '../identify-open-ports.js';
+import { parseCheckSelection } from '../../../checks/check-registry.js';
+import { runCheckStage } from '../../../scan/check-stage.js';
 
 export interface ScanCliOptions {
   ports?: string;
@@ -41,6 +44,9 @@ export interface ScanCliOptions {
   maxRatePerNet?: string;
   datadir?: string;
   connectScan?: boolean;
+  serviceVersion?: boolean;
+  versionIntensity?: string;
+  checks?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -77,6 +83,9 @@ export function registerScanCommand(program: Command, io: CliIo): void {
     .option('--max-rate-per-net <pps>', 'probe rate cap per /24 (IPv4) or /64 (IPv6)', '20000')
     .option('--datadir <dir>', 'nmap data directory (for --top-ports); default $NMAPDIR or /usr/share/nmap')
     .option('--connect-scan', 'TCP connect scan (the default and only engine for now; -sT)')
+    .option('--service-version', 'identify services on open ports: nmap probes + protocol handshakes (-sV)')
+    .option('--version-intensity <n>', 'nmap probe rarity limit, 0-9', '7')
+    .option('--checks <selection>', 'run exposure checks on open ports: none, safe, all, or ids (implies -sV)', 'none')
     .action(async (targets: string[], options: ScanCliOptions) => {
       io.exitCode = await scanCommand(targets, options, io);
     });
@@ -165,7 +174,12 @@ export async function scanCommand(targets: string[], o: ScanCliOptions, io: CliI
     shard: o.shard !== undefined ? parseShard(o.shard) : { index: 1, count: 1 },
     applyBlocklist: o.allowSpecial !== true,
     discovery: discoveryMode(o),
+    identify: o.serviceVersion === true || (o.checks ?? 'none') !== 'none',
   };
+  const checkSelection = o.checks ?? 'none';
+  // An unknown check id is an input error: say so before anything runs.
+  if (checkSelection !== 'none') parseCheckSelection(checkSelection);
+  const intensity = parseIntOption('--version-intensity', o.versionIntensity ?? '7', 0, 9);
   const tuning = tuningFrom(o);
   // Targets, files and hostnames are checked before any output or store file is created.
   const scope = resuming ? undefined : await scopeOf(request);
@@ -212,6 +226,13 @@ export async function scanCommand(targets: string[], o: ScanCliOptions, io: CliI
       },
     });
     reporter?.stop();
+    if (outcome.identify && !outcome.interrupted) {
+      await identifyOpenPorts(store, outcome, { intensity, quiet: o.quiet === true, signal: controller.signal, io, ...(o.datadir ? { datadir: o.datadir } : {}) });
+    }
+    if (checkSelection !== 'none' && !outcome.interrupted && !controller.signal.aborted) {
+      const c = await runCheckStage({ store, scanId: outcome.scan.id, selection: checkSelection, guard: outcome.guard.check, signal: controller.signal });
+      if (o.quiet !== true) io.stderr.write(`trawl: checks: ${c.findings} finding(s) on ${c.targets} open port(s) (${c.runs} check runs${c.incomplete ? `, ${c.incomplete} incomplete` : ''})\n`);
+    }
     const finishedAt = new Date();
     const info = {
       scan: outcome.scan,

@@ -1,7 +1,7 @@
 import type { IdentifyTarget } from '../service-identity.js';
 import { withBudget, type HandshakeBudget } from './handshake-budget.js';
 import { hasLine, printable, withConnection, type HandshakeConnection } from './handshake-connection.js';
-import { handshakeIdentity, linuxHint } from './handshake-identity.js';
+import { cpeFor, handshakeIdentity, linuxHint } from './handshake-identity.js';
 import type { HandshakeOptions, HandshakeResult } from './handshake-types.js';
 
 /** The server's SSH_MSG_KEXINIT, every name-list as sent (RFC 4253 §7.1). */
@@ -96,12 +96,18 @@ export async function sshOverConnection(conn: HandshakeConnection): Promise<Hand
     extInfo: kexinit?.kex.includes('ext-info-s') ?? false,
   };
   const product = sshProduct(software);
-  const extra = [comment !== undefined ? comment.replace(/-/, ' ') : undefined, `protocol ${protocol}`].filter((s) => s !== undefined);
+  // nmap folds a Debian/Ubuntu package revision into OpenSSH's version ("9.2p1 Debian 2+deb12u3");
+  // say it the same way, so both methods name one server alike.
+  const distro = product?.product === 'OpenSSH' && comment !== undefined ? /^(Debian|Ubuntu)-(\S+)$/.exec(comment) : null;
+  const version = distro && product?.version ? `${product.version} ${distro[1]} ${distro[2]}` : product?.version;
+  const extra = [comment !== undefined && !distro ? comment.replace(/-/, ' ') : undefined, `protocol ${protocol}`].filter((s) => s !== undefined);
   return {
     identity: handshakeIdentity({
       name: 'ssh',
       product: product?.product,
-      version: product?.version,
+      version,
+      // The CPE names the upstream release, as nmap's does.
+      cpe: cpeFor(product?.product, product?.version),
       extrainfo: extra.join('; '),
       ostype: linuxHint(banner) ? 'Linux' : undefined,
       facts: { ssh: facts },

@@ -1,0 +1,11 @@
+export { buildApi, type BuildApiOptions } from './build-api.js';
+export { openApiDatabase, type ApiDatabase } from './database/open-api-database.js';
+export { bootstrapAdmin } from './bootstrap/bootstrap-admin.js';
+export type { AssessmentRunner, RunRequest, LiveRun } from './runner/assessment-runner.js';
+export { InProcessAssessmentRunner, type FinishedRun } from './runner/in-process-runner.js';
+export { RunEvents, type RunEvent, type LiveProgress } from './runner/run-events.js';
+export { launchAssessment } from './runner/launch-assessment.js';
+export { inventoryAfterRun } from './runner/inventory-hook.js';
+export type { AuthStrategy, AuthOutcome } from './auth/auth-strategy.js';
+export type { Principal } from './auth/principal.js';
+export { apiKeyStrategy } from './auth/api-key-strategy.js';

@@ -1,0 +1,149 @@
+import type { Command } from 'commander';
+import { bootstrapAdmin } from '../../../api/bootstrap/bootstrap-admin.js';
+import { apiKeyStrategy } from '../../../api/auth/api-key-strategy.js';
+import { buildApi } from '../../../api/build-api.js';
+import { ensureSessionSchema, sessionStrategy } from '../../../api/session-auth.js';
+import { registerDashboard } from '../../../api/web-plugin.js';
+import { openApiDatabase } from '../../../api/database/open-api-database.js';
+import { releaseAllAssessments } from '../../../api/queries/assessment-queries.js';
+import { interruptRunningOrgScans } from '../../../api/queries/scan-queries.js';
+import { InProcessAssessmentRunner } from '../../../api/runner/in-process-runner.js';
+import { inventoryAfterRun } from '../../../api/runner/inventory-hook.js';
+import { launchAssessment } from '../../../api/runner/launch-assessment.js';
+import { RunEvents } from '../../../api/runner/run-events.js';
+import { TrawlError } from '../../../errors/trawl-error.js';
+import { Notifier } from '../../../notify/notifier.js';
+import { Scheduler } from '../../../schedule/scheduler.js';
+import { reportError } from '../exit-codes.js';
+
+interface ServeOptions {
+  db: string;
+  listen: string;
+  initAdmin?: boolean;
+  org?: string;
+  scope?: string;
+  smtpHost?: string;
+  smtpPort?: string;
+  smtpFrom?: string;
+  smtpUser?: string;
+  smtpSecure?: boolean;
+  rateLimit?: string;
+  schedulePollMs?: string;
+}
+
+/** `127.0.0.1:8080`, `[::1]:8080`, `:8080` or `8080` (loopback). */
+export function parseListen(text: string): { host: string; port: number } {
+  const t = text.trim();
+  const bad = (): TrawlError => new TrawlError('TRAWL_E_BAD_OPTION', `--listen "${text}" is not host:port (e.g. 127.0.0.1:8080)`, { value: text });
+  let host = '127.0.0.1';
+  let portText = t;
+  const v6 = /^\[([0-9A-Fa-f:.]+)\]:([0-9]{1,5})$/.exec(t);
+  if (v6) {
+    host = v6[1]!;
+    portText = v6[2]!;
+  } else if (t.includes(':')) {
+    const at = t.lastIndexOf(':');
+    if (at > 0) host = t.slice(0, at);
+    portText = t.slice(at + 1);
+    if (host.includes(':') || host.length > 253) throw bad();
+  }
+  if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65535) throw bad();
+  return { host, port: Number(portText) };
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the REST API (OpenAPI at /openapi.json, docs at /docs), its scans and schedules')
+    .option('--db <path|url>', 'SQLite file, or postgres://… for a shared database', 'trawl.db')
+    .option('--listen <host:port>', 'address to listen on (loopback by default)', '127.0.0.1:8080')
+    .option('--init-admin', 'mint a new admin API key and print it once (first start does this by itself)')
+    .option('--org <name>', 'organisation for --init-admin, or the name of the first one')
+    .option('--scope <targets>', 'declared scope of the first organisation: comma-separated addresses/CIDRs/ranges')
+    .option('--smtp-host <host>', 'SMTP server for e-mail notifications')
+    .option('--smtp-port <port>', 'SMTP port', '587')
+    .option('--smtp-from <address>', 'sender of notification e-mails')
+    .option('--smtp-user <user>', 'SMTP user (password from TRAWL_SMTP_PASSWORD)')
+    .option('--smtp-secure', 'implicit TLS (port 465)')
+    .option('--rate-limit <n>', 'requests per minute per API key', '600')
+    .option('--schedule-poll-ms <ms>', 'how often due schedules are looked for', '15000')
+    .action(async (o: ServeOptions) => {
+      const code = await serve(o).catch((e: unknown) => reportError(e));
+      if (code !== 0) process.exitCode = code;
+    });
+}
+
+async function serve(o: ServeOptions): Promise<number> {
+  const { host, port } = parseListen(o.listen);
+  const rate = Number(o.rateLimit);
+  if (!Number.isInteger(rate) || rate < 1) throw new TrawlError('TRAWL_E_BAD_OPTION', `--rate-limit must be a positive integer, got "${o.rateLimit}"`, { value: o.rateLimit });
+  const database = await openApiDatabase(o.db);
+  const { db, store } = database;
+  try {
+    await store.migrate();
+    // Nothing runs in a process that just started: whatever was running died with the last one.
+    const interrupted = await interruptRunningOrgScans(db);
+    await releaseAllAssessments(db);
+    if (interrupted > 0) process.stderr.write(`trawl serve: ${interrupted} scan(s) left running by the previous process marked interrupted\n`);
+
+    const boot = await bootstrapAdmin(db, {
+      force: o.initAdmin === true,
+      ...(o.org !== undefined ? { orgName: o.org } : {}),
+      ...(o.scope !== undefined ? { scope: o.scope.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+    });
+    if (boot) {
+      process.stdout.write(`${boot.created ? `Created organisation "${boot.org.name}" (${boot.org.id}). ` : ''}Admin API key for "${boot.org.name}" (shown once, store it now):\n${boot.token}\n`);
+      if (boot.org.scope.length === 0) process.stdout.write('Its declared scope is empty: set it with PUT /org/scope before running assessments.\n');
+    }
+
+    const smtp = o.smtpHost !== undefined
+      ? { host: o.smtpHost, port: Number(o.smtpPort ?? 587), secure: o.smtpSecure === true, from: o.smtpFrom ?? `trawl@${o.smtpHost}`, ...(o.smtpUser !== undefined ? { user: o.smtpUser, pass: process.env['TRAWL_SMTP_PASSWORD'] ?? '' } : {}) }
+      : undefined;
+    const events = new RunEvents();
+    const logError = (e: unknown, what: string): void => {
+      process.stderr.write(`trawl serve: ${what}: ${e instanceof Error ? e.message : String(e)}\n`);
+    };
+    const notifier = new Notifier({ db, ...(smtp ? { smtp } : {}), onError: logError });
+    const runner = new InProcessAssessmentRunner({ db, store, events, afterRun: inventoryAfterRun(db, notifier), onError: logError });
+    // Browsers log in with a session cookie; machines keep using API keys.
+    await ensureSessionSchema(db);
+    const app = buildApi({ db, store, runner, events, notifier, authStrategies: [apiKeyStrategy(db), sessionStrategy({ db })], rateLimit: { max: rate, timeWindowMs: 60_000 }, logger: { level: 'info', stream: process.stderr } });
+    await registerDashboard(app, { db });
+    const scheduler = new Scheduler({
+      db,
+      pollMs: Number(o.schedulePollMs ?? 15_000),
+      launch: async (row) => {
+        try {
+          return (await launchAssessment({ db, runner }, row.org_id, row.assessment_id, 'schedule')).scanId;
+        } catch (e) {
+          // Still running from the previous fire: skip this one rather than queue scans up.
+          if (e instanceof TrawlError && e.code === 'TRAWL_E_CONFLICT') return undefined;
+          throw e;
+        }
+      },
+      onError: (e, row) => logError(e, `schedule ${row.id} (assessment ${row.assessment_id})`),
+    });
+
+    const address = await app.listen({ host, port });
+    process.stderr.write(`trawl serve: listening on ${address} (dashboard at ${address}/ui/, API docs at ${address}/docs) with store ${database.location}\n`);
+    scheduler.start();
+
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    process.stderr.write('trawl serve: stopping (running scans end as interrupted)\n');
+    await scheduler.stop();
+    await app.close();
+    await runner.close();
+    await notifier.drain();
+    return 0;
+  } finally {
+    await database.close();
+  }
+}

@@ -1,0 +1,63 @@
+/** Builds NucleiResults from operator output (shared by the protocol executors). */
+import type { NucleiResult } from '../nuclei-result.js';
+import type { OperatorResult } from '../operators/operator-engine.js';
+import type { ExecContext } from './exec-context.js';
+
+const EXCERPT = 4096;
+
+export function excerpt(s: string): string {
+  return s.length > EXCERPT ? `${s.slice(0, EXCERPT)}…` : s;
+}
+
+/**
+ * Adds the results one operator run yields. As nuclei does, an OR-condition run with named
+ * matchers reports each named matcher separately; otherwise one result (no matcher name).
+ */
+export function recordMatch(
+  ctx: ExecContext,
+  op: OperatorResult,
+  matchedAt: string,
+  detail: { request?: string; response?: string; payload?: ReadonlyMap<string, string> },
+  condition: 'and' | 'or',
+): void {
+  const t = ctx.template;
+  const extracted: Record<string, string[]> = {};
+  const all: string[] = [];
+  for (const [k, v] of op.extracted) {
+    extracted[k] = [...v];
+    all.push(...v);
+  }
+  const base: Omit<NucleiResult, 'matcherName'> = {
+    kind: 'match',
+    templateId: t.id,
+    templatePath: t.path,
+    name: t.info.name,
+    severity: t.info.severity,
+    tags: t.info.tags,
+    reference: t.info.reference,
+    ...(t.info.classification ? { classification: t.info.classification } : {}),
+    protocol: t.protocol,
+    intrusive: t.intrusive,
+    ...(t.info.description !== undefined ? { description: t.info.description } : {}),
+    ...(t.info.remediation !== undefined ? { remediation: t.info.remediation } : {}),
+    target: ctx.target,
+    matchedAt,
+    extracted,
+    extractedResults: all,
+    matchedValues: op.matchedValues,
+    ...(detail.payload && detail.payload.size > 0 ? { payload: Object.fromEntries(detail.payload) } : {}),
+    ...(detail.request !== undefined ? { request: excerpt(detail.request) } : {}),
+    ...(detail.response !== undefined ? { response: excerpt(detail.response) } : {}),
+    ts: new Date().toISOString(),
+  };
+  if (condition === 'or' && op.matcherNames.length > 0) {
+    for (const name of new Set(op.matcherNames)) ctx.results.push({ ...base, matcherName: name });
+  } else {
+    ctx.results.push(base);
+  }
+}
+
+/** Stores internal extractor values for later requests (first value wins, as in nuclei). */
+export function absorbDynamic(ctx: ExecContext, op: OperatorResult): void {
+  for (const [k, v] of op.dynamic) if (v[0] !== undefined) ctx.dynamic.set(k, v[0]);
+}

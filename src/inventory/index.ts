@@ -1,0 +1,13 @@
+export * from './inventory-types.js';
+export { applyScan, rebuildInventory, resolveFoldOptions, type ApplyResult, type RebuildResult } from './inventory-apply.js';
+export { diffScans } from './diff-scans.js';
+export { applyFindings, triageFinding, expireTriage, findingId, type FindingTargetInput, type FindingTargetResult, type TriageInput } from './finding-lifecycle.js';
+export { listAssets, listServices, listFindings, listChanges, getFinding, annotateAsset, type AssetAnnotation, type ChangeQuery } from './inventory-queries.js';
+export { riskScores, assetRawRisk, normaliseRisk, orgRisk, exposureFactor, ageFactor, severityWeights, SERVICE_WEIGHT, RISK_SCALE, type AssetRisk, type AssetRiskInput, type RiskReport } from './risk-score.js';
+export { trendSeries, recordSnapshot, utcDay, type TrendPoint } from './trend-series.js';
+export { sarifFromFindings, SARIF_SCHEMA, type SarifLog } from './sarif.js';
+export { recordServiceObservations, recordFindingObservations, type ServiceObservationInput, type FindingObservationInput } from './observation-writer.js';
+export { parseServiceData, parseFindingData, type FindingObservationData, type FindingSighting } from './observation-data.js';
+export { recordClosedPredicate } from './closed-recorder.js';
+export { openInventoryDatabase, migrateInventory } from './inventory-database.js';
+export { resolveScanRef, scanContext, loadCoverage, scopeKey, impliedZone, type ScanContext, type ScanCoverage } from './scan-context.js';

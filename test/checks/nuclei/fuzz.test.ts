@@ -1,0 +1,190 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { TrawlError } from '../../../src/errors/trawl-error.js';
+import { compileRe2, DSL_FUNCTIONS, evaluateDsl, interpolate, parseTemplate, type DslValue } from '../../../src/checks/nuclei/index.js';
+import { CORPUS } from './nuclei-lab.js';
+
+/** Deterministic PRNG (mulberry32) so a failure can be replayed from the printed seed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function corpusTexts(dir = CORPUS): string[] {
+  const out: string[] = [];
+  for (const n of readdirSync(dir)) {
+    const p = join(dir, n);
+    if (statSync(p).isDirectory()) out.push(...corpusTexts(p));
+    else if (n.endsWith('.yaml')) out.push(readFileSync(p, 'utf8'));
+  }
+  return out;
+}
+
+const YAML_BITS = ['{', '}', '[', ']', ':', '- ', '&a ', '*a', '!!str ', '|', '>', '"', "'", '#', '\n  ', '\t', '{{', '}}', '(?i)', '\\', '%', '? ', '---\n', '\u0000', '💥', 'true', 'null', '-1', '1e309', '<<: *a'];
+
+function mutate(text: string, r: () => number): string {
+  let s = text;
+  const n = 1 + Math.floor(r() * 4);
+  for (let k = 0; k < n; k++) {
+    const at = Math.floor(r() * (s.length + 1));
+    const kind = Math.floor(r() * 7);
+    if (kind === 0) s = s.slice(0, at) + YAML_BITS[Math.floor(r() * YAML_BITS.length)]! + s.slice(at);
+    else if (kind === 1) s = s.slice(0, at) + s.slice(at + 1 + Math.floor(r() * 20));
+    else if (kind === 2) {
+      const lines = s.split('\n');
+      const i = Math.floor(r() * lines.length);
+      lines.splice(i, 0, lines[Math.floor(r() * lines.length)] ?? '');
+      s = lines.join('\n');
+    } else if (kind === 3) {
+      const lines = s.split('\n');
+      lines.splice(Math.floor(r() * lines.length), 1);
+      s = lines.join('\n');
+    } else if (kind === 4) s = s.slice(0, at);
+    else if (kind === 5) s = s.slice(0, at) + String.fromCharCode(Math.floor(r() * 128)) + s.slice(at + 1);
+    else s = s.replace(/"[^"\n]*"/, `"${YAML_BITS[Math.floor(r() * YAML_BITS.length)]}"`);
+  }
+  return s;
+}
+
+describe('fuzz: template parser', () => {
+  it('mutated corpus templates never throw and stay fast', () => {
+    const seed = 0x5eed;
+    const r = rng(seed);
+    const texts = corpusTexts();
+    const statuses = new Map<string, number>();
+    const t0 = performance.now();
+    let worst = 0;
+    for (let i = 0; i < 1500; i++) {
+      const src = mutate(texts[i % texts.length]!, r);
+      const s = performance.now();
+      let entry;
+      try {
+        entry = parseTemplate(src, { root: CORPUS }).entry;
+      } catch (e) {
+        assert.fail(`seed ${seed} iteration ${i} threw ${e instanceof Error ? e.stack : String(e)}\n---\n${src}`);
+      }
+      worst = Math.max(worst, performance.now() - s);
+      statuses.set(entry.status, (statuses.get(entry.status) ?? 0) + 1);
+      if (entry.status !== 'supported') assert.ok(entry.reasons.length > 0, `iteration ${i}: ${entry.status} without a reason`);
+    }
+    assert.ok(worst < 1000, `slowest parse ${worst.toFixed(0)} ms`);
+    assert.ok(performance.now() - t0 < 15_000);
+    // The mutations exercise all three outcomes.
+    assert.ok((statuses.get('supported') ?? 0) > 0 && (statuses.get('invalid') ?? 0) > 0, JSON.stringify([...statuses]));
+  });
+
+  it('random bytes and hostile shapes never throw', () => {
+    const r = rng(42);
+    const inputs = [
+      '',
+      '\u0000\u0001',
+      'id: [',
+      `${'a: &x '.repeat(1)}${'['.repeat(60)}`,
+      `x: ${'{a: '.repeat(300)}`,
+      'id: x\ninfo: !!binary aGVsbG8=',
+      'id: x\n'.repeat(5),
+      ...Array.from({ length: 300 }, () => Array.from({ length: Math.floor(r() * 300) }, () => String.fromCharCode(Math.floor(r() * 256))).join('')),
+    ];
+    for (const src of inputs) {
+      const { entry } = parseTemplate(src);
+      assert.ok(['supported', 'unsupported', 'invalid'].includes(entry.status));
+    }
+  });
+});
+
+const VARS: Record<string, DslValue> = { body: 'Hello <b>World</b> 1.2.3', status_code: 200, header: 'Server: x\r\n', n: 3, s: 'abc', list: ['a', 'b'], empty: '' };
+const FNS = Object.keys(DSL_FUNCTIONS);
+const OPS = ['+', '-', '*', '/', '%', '**', '==', '!=', '<', '<=', '>', '>=', '&&', '||', '=~', '!~', '??', '&', '|', '^', '<<', '>>', 'in'];
+const ATOMS = ['1', '0', '-2', '3.5', '0x1f', '"a"', "'b'", '""', '"(a+)+"', '"[x"', '"\\\\d+"', 'true', 'false', 'null', 'body', 'status_code', 'n', 's', 'list', 'empty', 'missing', '("a","b")'];
+
+function randomExpr(r: () => number, depth: number): string {
+  const c = r();
+  if (depth <= 0 || c < 0.3) return ATOMS[Math.floor(r() * ATOMS.length)]!;
+  if (c < 0.6) {
+    const f = FNS[Math.floor(r() * FNS.length)]!;
+    const argc = Math.floor(r() * 4);
+    return `${f}(${Array.from({ length: argc }, () => randomExpr(r, depth - 1)).join(', ')})`;
+  }
+  if (c < 0.85) return `${randomExpr(r, depth - 1)} ${OPS[Math.floor(r() * OPS.length)]} ${randomExpr(r, depth - 1)}`;
+  if (c < 0.92) return `!${randomExpr(r, depth - 1)}`;
+  if (c < 0.96) return `(${randomExpr(r, depth - 1)})`;
+  return `${randomExpr(r, depth - 1)} ? ${randomExpr(r, depth - 1)} : ${randomExpr(r, depth - 1)}`;
+}
+
+describe('fuzz: DSL evaluator', () => {
+  it('random well-formed and token-soup expressions: a value or a TrawlError, in bounded time', () => {
+    const seed = 1234;
+    const r = rng(seed);
+    const lookup = (k: string): DslValue | undefined => VARS[k];
+    let values = 0;
+    let errors = 0;
+    let worst = 0;
+    const t0 = performance.now();
+    for (let i = 0; i < 4000; i++) {
+      let expr = randomExpr(r, 4);
+      if (i % 4 === 3) {
+        // token soup: cut, splice and duplicate pieces of a valid expression
+        const cut = Math.floor(r() * expr.length);
+        expr = expr.slice(0, cut) + OPS[Math.floor(r() * OPS.length)]! + expr.slice(Math.floor(r() * expr.length));
+      }
+      const s = performance.now();
+      try {
+        evaluateDsl(expr, lookup, { allowRandom: true });
+        values++;
+      } catch (e) {
+        if (!(e instanceof TrawlError)) assert.fail(`seed ${seed} iteration ${i}: ${JSON.stringify(expr)} threw non-TrawlError ${e instanceof Error ? e.stack : String(e)}`);
+        errors++;
+      }
+      worst = Math.max(worst, performance.now() - s);
+    }
+    assert.ok(values > 200 && errors > 200, `values ${values} errors ${errors}`);
+    assert.ok(worst < 1000, `slowest evaluation ${worst.toFixed(0)} ms`);
+    assert.ok(performance.now() - t0 < 15_000);
+  });
+
+  it('interpolation of random markers never throws anything but TrawlError', () => {
+    const r = rng(99);
+    const lookup = (k: string): DslValue | undefined => VARS[k];
+    for (let i = 0; i < 1000; i++) {
+      const text = `x{{${randomExpr(r, 3)}}}y{{${ATOMS[i % ATOMS.length]}`;
+      try {
+        interpolate(text, lookup);
+      } catch (e) {
+        assert.ok(e instanceof TrawlError, `${text}: ${String(e)}`);
+      }
+    }
+  });
+});
+
+describe('fuzz: RE2 translation', () => {
+  it('random patterns compile to a guarded regex or a TrawlError; matching stays fast', () => {
+    const r = rng(7);
+    const bits = ['a', 'b', '.', '*', '+', '?', '|', '(', ')', '(?:', '(?i)', '(?s)', '(?m)', '(?U)', '[', ']', '^', '$', '\\d', '\\w', '\\s', '\\b', '{2}', '{1,3}', '{20}', '\\pL', '[[:alpha:]]', '\\Q', '\\E', '\\z', '\\A', '-', '\\', '\\x41'];
+    const hostile = `${'ab'.repeat(20_000)}!`;
+    let compiled = 0;
+    for (let i = 0; i < 1500; i++) {
+      const p = Array.from({ length: 1 + Math.floor(r() * 12) }, () => bits[Math.floor(r() * bits.length)]!).join('');
+      let g;
+      try {
+        g = compileRe2(p);
+      } catch (e) {
+        assert.ok(e instanceof TrawlError, `${p}: ${String(e)}`);
+        continue;
+      }
+      compiled++;
+      const s = performance.now();
+      g.test(hostile);
+      g.matchAll('abc aab\nxyz', 50);
+      assert.ok(performance.now() - s < 1500, `${p} (${g.engine}) too slow`);
+    }
+    assert.ok(compiled > 200, `compiled ${compiled}`);
+  });
+});
