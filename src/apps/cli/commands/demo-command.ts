@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { startLoopbackLab } from '../../../lab/loopback-lab.js';
+import { isTrawlError } from '../../../errors/index.js';
+import { startLoopbackLab, type LoopbackLab } from '../../../lab/loopback-lab.js';
 import { scanCommand, type CliIo } from './scan-command.js';
 
 interface DemoOptions {
@@ -18,7 +19,15 @@ export function registerDemoCommand(program: Command, io: CliIo): void {
     .option('--db <path>', 'embedded store to write', 'trawl-demo.db')
     .option('--output-json <file>', 'JSON lines of the open ports', 'trawl-demo.jsonl')
     .action(async (o: DemoOptions) => {
-      const lab = await startLoopbackLab();
+      // The default subnet may be held by a `trawl lab up` or another demo: take the next free one.
+      let lab: LoopbackLab | undefined;
+      for (let i = 0; lab === undefined; i++) {
+        try {
+          lab = await startLoopbackLab({ subnet: `127.77.${i}.0/24` });
+        } catch (e) {
+          if (!(isTrawlError(e) && e.code === 'TRAWL_E_LAB' && /in use/.test(e.message)) || i >= 15) throw e;
+        }
+      }
       try {
         const ports = [...new Set(lab.services.map((s) => s.port).concat(lab.closed.map((c) => c.port)))].sort((a, b) => a - b);
         io.stderr.write(`trawl demo: loopback lab up on ${lab.cidr} with ${lab.services.length} services; scanning ports ${ports.join(',')}\n`);
