@@ -60,7 +60,11 @@ export async function identifyService(target: IdentifyTarget, opts: IdentifyOpti
   opts.signal?.removeEventListener('abort', stop);
   const facts = shaken?.facts ?? {};
   if (probed && probed.confidence >= 10) {
-    return { ...probed, facts: { ...(probed.facts ?? {}), ...facts } };
+    // A hard match that names no product (nmap's bare mqtt line) takes the handshake's naming.
+    const named = probed.product === undefined && shaken?.name === probed.name && shaken.product !== undefined
+      ? { product: shaken.product, ...(shaken.version ? { version: shaken.version } : {}), cpe: shaken.cpe.length > 0 ? shaken.cpe : probed.cpe }
+      : {};
+    return { ...probed, ...named, facts: { ...(probed.facts ?? {}), ...facts } };
   }
   if (shaken && shaken.name !== 'unknown' && shaken.name !== 'tcpwrapped') {
     // A softmatch may still know the product the handshake could not name (e.g. SMB, MQTT).
