@@ -1,9 +1,7 @@
 import { TrawlError } from '../errors/index.js';
+import { ipv4ToString, parseIpv4 } from '../scope/ip-address.js';
 
-/**
- * Just enough IPv4 arithmetic for the labs. The labs validate their own CIDRs (rather than using
- * scope/) so that the safety checks deciding where a lab may live have no dependency to drift.
- */
+/** Just enough IPv4 CIDR arithmetic for the labs, over scope/'s address parsing. */
 export interface Ipv4Cidr {
   /** Network address as an unsigned 32-bit integer. */
   readonly base: number;
@@ -14,22 +12,8 @@ export interface Ipv4Cidr {
   readonly text: string;
 }
 
-const OCTET = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-
-export function parseIpv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const p of parts) {
-    if (!OCTET.test(p)) return undefined;
-    n = n * 256 + Number(p);
-  }
-  return n;
-}
-
-export function formatIpv4(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
+/** The scanner's own strict parsing and formatting: one definition of what an address is. */
+export { parseIpv4, ipv4ToString as formatIpv4 } from '../scope/ip-address.js';
 
 /** Parses `a.b.c.d/len`; the address is masked to its network, so `127.77.0.9/24` means `127.77.0.0/24`. */
 export function parseIpv4Cidr(text: string): Ipv4Cidr {
@@ -41,7 +25,7 @@ export function parseIpv4Cidr(text: string): Ipv4Cidr {
   }
   const size = 2 ** (32 - prefix);
   const base = addr - (addr % size);
-  return { base, prefix, size, text: `${formatIpv4(base)}/${prefix}` };
+  return { base, prefix, size, text: `${ipv4ToString(base)}/${prefix}` };
 }
 
 /** True when every address of `inner` lies inside `outer`. */

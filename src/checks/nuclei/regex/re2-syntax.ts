@@ -49,7 +49,6 @@ export function parseRe2(pattern: string): ParsedRe2 {
   let groups = 0;
   let depth = 0;
 
-  const peek = (off = 0): number | undefined => cps[pos + off];
   const ch = (off = 0): string => {
     const c = cps[pos + off];
     return c === undefined ? '' : String.fromCodePoint(c);
