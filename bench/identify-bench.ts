@@ -20,7 +20,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { daemonLabProblem, startDaemonLab, type DaemonEndpoint, type DaemonLab } from '../src/lab/daemon-lab.js';
 import { findExecutable } from '../src/lab/daemons/host-tools.js';
-import type { IdentifyTarget } from '../src/engines/identify/service-identity.js';
 
 /** The fields both tools are compared on. */
 export interface ServiceGuess {

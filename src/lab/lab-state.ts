@@ -1,4 +1,5 @@
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -113,4 +114,27 @@ export function logTail(path: string, maxBytes = 2_000): string {
   } catch {
     return '';
   }
+}
+
+/** A lab daemon started in the background, its output appended to a log file. */
+export interface DetachedProcess {
+  readonly pid: number | undefined;
+  /** The exit code once the process has ended (-1 when it could not start); undefined while it runs. */
+  exitCode(): number | null | undefined;
+}
+
+/** Starts `command` detached from this process (it outlives the CLI that started the lab). */
+export function spawnDetached(command: string, args: readonly string[], log: string): DetachedProcess {
+  const fd = openSync(log, 'a', 0o600);
+  let child;
+  try {
+    child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  let exited: number | null | undefined;
+  child.on('exit', (code) => (exited = code));
+  child.on('error', () => (exited = -1));
+  child.unref();
+  return { pid: child.pid, exitCode: () => exited };
 }

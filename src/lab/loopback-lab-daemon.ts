@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TrawlError } from '../errors/index.js';
-import { ensureStateDir, labStateDir, logTail, pidRuns, readJsonFile, removeFile, terminate } from './lab-state.js';
+import { ensureStateDir, labStateDir, logTail, pidRuns, readJsonFile, removeFile, spawnDetached, terminate } from './lab-state.js';
 import { DEFAULT_LAB_SEED, DEFAULT_LOOPBACK_SUBNET, checkLoopbackSubnet, type LabEndpoint, type LabService } from './loopback-lab.js';
 
 /** What the background lab publishes in `<state dir>/loopback.json` once every service listens. */
@@ -74,25 +72,13 @@ export async function loopbackLabUp(opts: LoopbackLabUpOptions = {}): Promise<{ 
 
   const statePath = loopbackStatePath(dir);
   const log = join(dir, 'loopback.log');
-  const fd = openSync(log, 'a', 0o600);
-  let child;
-  try {
-    child = spawn(process.execPath, [loopbackEntryPath(), '--subnet', subnet, '--seed', String(seed), '--state', statePath, '--log', log], {
-      detached: true,
-      stdio: ['ignore', fd, fd],
-    });
-  } finally {
-    closeSync(fd);
-  }
-  let exited: number | null | undefined;
-  child.on('exit', (code) => (exited = code));
-  child.on('error', () => (exited = -1));
-  child.unref();
+  const child = spawnDetached(process.execPath, [loopbackEntryPath(), '--subnet', subnet, '--seed', String(seed), '--state', statePath, '--log', log], log);
 
   const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
   while (Date.now() < deadline) {
     const v = readJsonFile(statePath);
     if (isState(v) && v.pid === child.pid) return { state: v, alreadyRunning: false };
+    const exited = child.exitCode();
     if (exited !== undefined) {
       throw new TrawlError('TRAWL_E_LAB', `loopback lab exited before it was ready (code ${exited}): ${logTail(log, 600) || 'no output'}`, { log });
     }

@@ -1,10 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, openSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TrawlError } from '../errors/index.js';
-import { ensureStateDir, labStateDir, logTail, pidAlive, pidRuns, readJsonFile, removeFile, terminate, writeJsonAtomic } from './lab-state.js';
+import { ensureStateDir, labStateDir, logTail, pidAlive, pidRuns, readJsonFile, removeFile, spawnDetached, terminate, writeJsonAtomic } from './lab-state.js';
 import { DEFAULT_FIELD_CIDR, listenedPorts, nftRuleset, planField, type NetnsLabTruth } from './netns-plan.js';
 
 export { DEFAULT_FIELD_CIDR, FIELD_PORTS, planField, type NetnsLabTruth } from './netns-plan.js';
@@ -237,27 +237,14 @@ export async function netnsLabUp(opts: NetnsLabOptions = {}): Promise<NetnsLabTr
     const ready = join(dir, 'listener.ready');
     const log = join(dir, 'listener.log');
     removeFile(ready);
-    const fd = openSync(log, 'a', 0o600);
-    let child;
-    try {
-      const listener = fileURLToPath(new URL(`./${LISTENER}`, import.meta.url));
-      child = spawn(ip, ['netns', 'exec', net, process.execPath, listener, '--ports', listenedPorts(truth).join(','), '--ready', ready], {
-        detached: true,
-        stdio: ['ignore', fd, fd],
-      });
-    } finally {
-      closeSync(fd);
-    }
-    let exited: number | null | undefined;
-    child.on('exit', (code) => (exited = code));
-    child.on('error', () => (exited = -1));
-    child.unref();
+    const listener = fileURLToPath(new URL(`./${LISTENER}`, import.meta.url));
+    const child = spawnDetached(ip, ['netns', 'exec', net, process.execPath, listener, '--ports', listenedPorts(truth).join(','), '--ready', ready], log);
     const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
     let listenerPid: number | undefined;
     while (listenerPid === undefined) {
       const r = readJsonFile(ready) as { pid?: unknown } | undefined;
       if (typeof r?.pid === 'number' && pidAlive(r.pid)) listenerPid = r.pid;
-      else if (exited !== undefined) throw new TrawlError('TRAWL_E_LAB', `field listener exited (code ${exited}): ${logTail(log, 600) || 'no output'}`, { log });
+      else if (child.exitCode() !== undefined) throw new TrawlError('TRAWL_E_LAB', `field listener exited (code ${child.exitCode()}): ${logTail(log, 600) || 'no output'}`, { log });
       else if (Date.now() > deadline) throw new TrawlError('TRAWL_E_LAB', `field listener not ready after ${opts.timeoutMs ?? 15_000} ms; see ${log}`, { log });
       else await sleep(40);
     }

@@ -1,4 +1,5 @@
 import type { SeverityLevel } from '../../store/schema.js';
+import { cvss3Base, cvssRating } from '../../model/cvss3.js';
 import type { OsvRecord, OsvSeverity } from './osv-record.js';
 
 export interface Severity {
@@ -11,62 +12,14 @@ export interface Severity {
   readonly basis: 'cvss3' | 'cvss4-database' | 'database' | 'ubuntu' | 'none';
 }
 
-const W = {
-  AV: { N: 0.85, A: 0.62, L: 0.55, P: 0.2 },
-  AC: { L: 0.77, H: 0.44 },
-  UI: { N: 0.85, R: 0.62 },
-  CIA: { H: 0.56, L: 0.22, N: 0 },
-} as const;
-
-/** CVSS v3.1 Roundup: the smallest one-decimal number >= x, immune to float noise (spec appendix A). */
-function roundup31(x: number): number {
-  const i = Math.round(x * 100000);
-  return i % 10000 === 0 ? i / 100000 : (Math.floor(i / 10000) + 1) / 10;
-}
-
-/**
- * CVSS v3.0/v3.1 base score from a vector (CVSS:3.x/AV:_/AC:_/PR:_/UI:_/S:_/C:_/I:_/A:_, temporal and
- * environmental metrics ignored). Returns undefined for a malformed vector.
- */
+/** CVSS v3.0/v3.1 base score of a vector; undefined for a malformed one. */
 export function cvss3BaseScore(vector: string): number | undefined {
-  const m = /^CVSS:3\.([01])\/(.*)$/.exec(vector.trim());
-  if (m === null) return undefined;
-  const metrics = new Map<string, string>();
-  for (const part of m[2]!.split('/')) {
-    const [k, v, extra] = part.split(':');
-    if (k === undefined || v === undefined || extra !== undefined || metrics.has(k)) return undefined;
-    metrics.set(k, v);
-  }
-  const get = <T extends Record<string, number>>(key: string, table: T): number | undefined => {
-    const v = metrics.get(key);
-    return v !== undefined && Object.hasOwn(table, v) ? table[v as keyof T] : undefined;
-  };
-  const scope = metrics.get('S');
-  if (scope !== 'U' && scope !== 'C') return undefined;
-  const changed = scope === 'C';
-  const av = get('AV', W.AV);
-  const ac = get('AC', W.AC);
-  const ui = get('UI', W.UI);
-  const pr = get('PR', changed ? { N: 0.85, L: 0.68, H: 0.5 } : { N: 0.85, L: 0.62, H: 0.27 });
-  const c = get('C', W.CIA);
-  const i = get('I', W.CIA);
-  const a = get('A', W.CIA);
-  if (av === undefined || ac === undefined || ui === undefined || pr === undefined || c === undefined || i === undefined || a === undefined) return undefined;
-  const iss = 1 - (1 - c) * (1 - i) * (1 - a);
-  const impact = changed ? 7.52 * (iss - 0.029) - 3.25 * (iss - 0.02) ** 15 : 6.42 * iss;
-  const exploitability = 8.22 * av * ac * pr * ui;
-  if (impact <= 0) return 0;
-  const raw = changed ? Math.min(1.08 * (impact + exploitability), 10) : Math.min(impact + exploitability, 10);
-  // v3.0 rounds up with a plain ceiling; v3.1 fixed its float artefacts.
-  return m[1] === '1' ? roundup31(raw) : Math.ceil(raw * 10) / 10;
+  const base = cvss3Base(vector);
+  return typeof base === 'string' ? undefined : base.score;
 }
 
 export function levelOfScore(score: number): SeverityLevel {
-  if (score === 0) return 'none';
-  if (score < 4) return 'low';
-  if (score < 7) return 'medium';
-  if (score < 9) return 'high';
-  return 'critical';
+  return cvssRating(score);
 }
 
 /** GHSA's database_specific.severity and Ubuntu's priorities, as levels. */

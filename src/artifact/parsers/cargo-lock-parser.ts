@@ -1,6 +1,6 @@
 import type { PackageRef } from '../package-ref.js';
-import { formatError, makeRef, RefList, textOf, type InventoryParser, type ParseContext } from './parser-support.js';
-import { parseToml } from './toml-lite.js';
+import { makeRef, RefList, textOf, type InventoryParser, type ParseContext } from './parser-support.js';
+import { lockfilePackages } from './toml-lite.js';
 
 const CRATES_IO = new Set(['registry+https://github.com/rust-lang/crates.io-index', 'sparse+https://index.crates.io/']);
 
@@ -12,14 +12,9 @@ export const cargoLockParser: InventoryParser = {
   name: 'Cargo.lock',
   match: (path) => /(^|\/)Cargo\.lock$/.test(path),
   parse(path: string, bytes: Buffer, ctx?: ParseContext): PackageRef[] {
-    const doc = parseToml(path, textOf(path, bytes));
-    const packages = doc.package;
-    if (packages === undefined) return [];
-    if (!Array.isArray(packages)) throw formatError(path, '"package" is not an array of tables');
     const out = new RefList();
     const other: string[] = [];
-    for (const p of packages) {
-      if (typeof p !== 'object' || Array.isArray(p)) continue;
+    for (const p of lockfilePackages(path, textOf(path, bytes))) {
       const { name, version, source } = p;
       if (typeof name !== 'string' || typeof version !== 'string') continue;
       if (source === undefined) continue;

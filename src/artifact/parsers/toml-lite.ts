@@ -360,3 +360,15 @@ class TomlReader {
 export function parseToml(path: string, text: string): TomlTable {
   return new TomlReader(path, text).parse();
 }
+
+export function isTomlTable(v: TomlValue | undefined): v is TomlTable {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The `[[package]]` tables of a lockfile (Cargo.lock, poetry.lock); entries that are not tables are left out. */
+export function lockfilePackages(path: string, text: string): TomlTable[] {
+  const packages = parseToml(path, text).package;
+  if (packages === undefined) return [];
+  if (!Array.isArray(packages)) throw formatError(path, '"package" is not an array of tables');
+  return packages.filter(isTomlTable);
+}

@@ -1,8 +1,6 @@
-import type { IdentifyTarget } from '../service-identity.js';
-import { withBudget, type HandshakeBudget } from './handshake-budget.js';
-import { implicitTls, printable, withConnection, type HandshakeConnection } from './handshake-connection.js';
+import { type HandshakeConnection, oneConnectionHandshake, printable } from './handshake-connection.js';
 import { handshakeIdentity, linuxHint } from './handshake-identity.js';
-import type { HandshakeOptions, HandshakeResult } from './handshake-types.js';
+import type { HandshakeResult } from './handshake-types.js';
 import { readCodedReply, type CodedReply } from './line-reply.js';
 
 export interface FtpFacts {
@@ -27,13 +25,9 @@ export interface FtpFacts {
   readonly implicitTls: boolean;
 }
 
-export async function ftpHandshake(target: IdentifyTarget, opts: HandshakeOptions): Promise<HandshakeResult<FtpFacts> | undefined> {
-  return withBudget(opts, (b) => ftpWithBudget(target, b));
-}
-
-export function ftpWithBudget(target: IdentifyTarget, budget: HandshakeBudget): Promise<HandshakeResult<FtpFacts> | undefined> {
-  return withConnection(target, budget, implicitTls(budget), (c) => ftpOverConnection(c));
-}
+const ftpEntry = oneConnectionHandshake(ftpOverConnection);
+export const ftpHandshake = ftpEntry.handshake;
+export const ftpWithBudget = ftpEntry.withBudget;
 
 /** FTP on an open connection (the greeting may already be buffered). Anonymous login is never tried. */
 export async function ftpOverConnection(conn: HandshakeConnection): Promise<HandshakeResult<FtpFacts> | undefined> {

@@ -2,7 +2,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { readBounded, type ReadEnd } from '../bounded-read.js';
 import type { IdentifyTarget } from '../service-identity.js';
-import type { HandshakeBudget } from './handshake-budget.js';
+import { withBudget, type HandshakeBudget } from './handshake-budget.js';
+import type { HandshakeOptions, HandshakeResult } from './handshake-types.js';
 
 /** TLS settings for a connection that speaks TLS from its first byte. */
 export interface TlsDial {
@@ -223,4 +224,17 @@ export async function withConnection<T>(
 export function implicitTls(budget: HandshakeBudget, alpn?: readonly string[]): TlsDial | undefined {
   if (!budget.opts.tls) return undefined;
   return alpn !== undefined ? { alpn } : {};
+}
+
+/**
+ * The two entry points of a handshake that runs over one connection, TLS from the first byte on the
+ * budget's TLS ports: on its own budget (`handshake`) and under a cascade's (`withBudget`).
+ */
+export function oneConnectionHandshake<F>(over: (c: HandshakeConnection) => Promise<HandshakeResult<F> | undefined>): {
+  handshake: (target: IdentifyTarget, opts: HandshakeOptions) => Promise<HandshakeResult<F> | undefined>;
+  withBudget: (target: IdentifyTarget, budget: HandshakeBudget) => Promise<HandshakeResult<F> | undefined>;
+} {
+  const underBudget = (target: IdentifyTarget, budget: HandshakeBudget): Promise<HandshakeResult<F> | undefined> =>
+    withConnection(target, budget, implicitTls(budget), over);
+  return { handshake: (target, opts) => withBudget(opts, (b) => underBudget(target, b)), withBudget: underBudget };
 }

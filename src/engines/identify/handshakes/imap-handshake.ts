@@ -1,8 +1,6 @@
-import type { IdentifyTarget } from '../service-identity.js';
-import { withBudget, type HandshakeBudget } from './handshake-budget.js';
-import { implicitTls, printable, withConnection, type HandshakeConnection } from './handshake-connection.js';
+import { type HandshakeConnection, oneConnectionHandshake, printable } from './handshake-connection.js';
 import { handshakeIdentity, linuxHint } from './handshake-identity.js';
-import type { HandshakeOptions, HandshakeResult } from './handshake-types.js';
+import type { HandshakeResult } from './handshake-types.js';
 import { readLine, readLinesUntil } from './line-reply.js';
 
 export interface ImapFacts {
@@ -21,13 +19,9 @@ export interface ImapFacts {
   readonly implicitTls: boolean;
 }
 
-export async function imapHandshake(target: IdentifyTarget, opts: HandshakeOptions): Promise<HandshakeResult<ImapFacts> | undefined> {
-  return withBudget(opts, (b) => imapWithBudget(target, b));
-}
-
-export function imapWithBudget(target: IdentifyTarget, budget: HandshakeBudget): Promise<HandshakeResult<ImapFacts> | undefined> {
-  return withConnection(target, budget, implicitTls(budget), (c) => imapOverConnection(c));
-}
+const imapEntry = oneConnectionHandshake(imapOverConnection);
+export const imapHandshake = imapEntry.handshake;
+export const imapWithBudget = imapEntry.withBudget;
 
 /** IMAP on an open connection: greeting, CAPABILITY, LOGOUT. */
 export async function imapOverConnection(conn: HandshakeConnection): Promise<HandshakeResult<ImapFacts> | undefined> {

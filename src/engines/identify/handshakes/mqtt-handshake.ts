@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { IdentifyTarget } from '../service-identity.js';
-import { withBudget, type HandshakeBudget } from './handshake-budget.js';
-import { implicitTls, withConnection, type HandshakeConnection } from './handshake-connection.js';
+import { type HandshakeConnection, oneConnectionHandshake } from './handshake-connection.js';
 import { handshakeIdentity } from './handshake-identity.js';
-import type { HandshakeOptions, HandshakeResult } from './handshake-types.js';
+import type { HandshakeResult } from './handshake-types.js';
 
 /** MQTT 3.1.1 CONNACK return codes (§3.2.2.3). */
 export const CONNACK_CODES: Readonly<Record<number, string>> = {
@@ -39,13 +37,9 @@ export function mqttConnectPacket(clientId: string): Buffer {
   return Buffer.concat([Buffer.from([0x10, remaining]), variable, payload]);
 }
 
-export async function mqttHandshake(target: IdentifyTarget, opts: HandshakeOptions): Promise<HandshakeResult<MqttFacts> | undefined> {
-  return withBudget(opts, (b) => mqttWithBudget(target, b));
-}
-
-export function mqttWithBudget(target: IdentifyTarget, budget: HandshakeBudget): Promise<HandshakeResult<MqttFacts> | undefined> {
-  return withConnection(target, budget, implicitTls(budget), (c) => mqttOverConnection(c));
-}
+const mqttEntry = oneConnectionHandshake(mqttOverConnection);
+export const mqttHandshake = mqttEntry.handshake;
+export const mqttWithBudget = mqttEntry.withBudget;
 
 export async function mqttOverConnection(conn: HandshakeConnection): Promise<HandshakeResult<MqttFacts> | undefined> {
   const clientId = `trawl-${randomBytes(6).toString('hex')}`;

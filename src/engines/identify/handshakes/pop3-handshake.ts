@@ -1,8 +1,6 @@
-import type { IdentifyTarget } from '../service-identity.js';
-import { withBudget, type HandshakeBudget } from './handshake-budget.js';
-import { implicitTls, printable, withConnection, type HandshakeConnection } from './handshake-connection.js';
+import { type HandshakeConnection, oneConnectionHandshake, printable } from './handshake-connection.js';
 import { handshakeIdentity, linuxHint } from './handshake-identity.js';
-import type { HandshakeOptions, HandshakeResult } from './handshake-types.js';
+import type { HandshakeResult } from './handshake-types.js';
 import { readLine, readLinesUntil } from './line-reply.js';
 
 export interface Pop3Facts {
@@ -21,13 +19,9 @@ export interface Pop3Facts {
   readonly implicitTls: boolean;
 }
 
-export async function pop3Handshake(target: IdentifyTarget, opts: HandshakeOptions): Promise<HandshakeResult<Pop3Facts> | undefined> {
-  return withBudget(opts, (b) => pop3WithBudget(target, b));
-}
-
-export function pop3WithBudget(target: IdentifyTarget, budget: HandshakeBudget): Promise<HandshakeResult<Pop3Facts> | undefined> {
-  return withConnection(target, budget, implicitTls(budget), (c) => pop3OverConnection(c));
-}
+const pop3Entry = oneConnectionHandshake(pop3OverConnection);
+export const pop3Handshake = pop3Entry.handshake;
+export const pop3WithBudget = pop3Entry.withBudget;
 
 /** POP3 on an open connection: greeting, CAPA, QUIT. */
 export async function pop3OverConnection(conn: HandshakeConnection): Promise<HandshakeResult<Pop3Facts> | undefined> {

@@ -1,8 +1,6 @@
-import type { IdentifyTarget } from '../service-identity.js';
-import { withBudget, type HandshakeBudget } from './handshake-budget.js';
-import { implicitTls, printable, withConnection, type HandshakeConnection } from './handshake-connection.js';
+import { type HandshakeConnection, oneConnectionHandshake, printable } from './handshake-connection.js';
 import { handshakeIdentity, linuxHint } from './handshake-identity.js';
-import type { HandshakeOptions, HandshakeResult } from './handshake-types.js';
+import type { HandshakeResult } from './handshake-types.js';
 import { readLine } from './line-reply.js';
 
 export interface RedisFacts {
@@ -25,13 +23,9 @@ export interface RedisFacts {
 const PING = '*1\r\n$4\r\nPING\r\n';
 const INFO_SERVER = '*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n';
 
-export async function redisHandshake(target: IdentifyTarget, opts: HandshakeOptions): Promise<HandshakeResult<RedisFacts> | undefined> {
-  return withBudget(opts, (b) => redisWithBudget(target, b));
-}
-
-export function redisWithBudget(target: IdentifyTarget, budget: HandshakeBudget): Promise<HandshakeResult<RedisFacts> | undefined> {
-  return withConnection(target, budget, implicitTls(budget), (c) => redisOverConnection(c));
-}
+const redisEntry = oneConnectionHandshake(redisOverConnection);
+export const redisHandshake = redisEntry.handshake;
+export const redisWithBudget = redisEntry.withBudget;
 
 /**
  * PING, then INFO server when no password is needed. A server in protected mode greets with -DENIED

@@ -1,8 +1,6 @@
-import type { IdentifyTarget } from '../service-identity.js';
-import { withBudget, type HandshakeBudget } from './handshake-budget.js';
-import { implicitTls, printable, withConnection, type HandshakeConnection } from './handshake-connection.js';
+import { type HandshakeConnection, oneConnectionHandshake, printable } from './handshake-connection.js';
 import { handshakeIdentity, linuxHint } from './handshake-identity.js';
-import type { HandshakeOptions, HandshakeResult } from './handshake-types.js';
+import type { HandshakeResult } from './handshake-types.js';
 import { readCodedReply, type CodedReply } from './line-reply.js';
 
 export interface SmtpFacts {
@@ -24,13 +22,9 @@ export interface SmtpFacts {
 
 export const SMTP_EHLO_NAME = 'trawl.invalid';
 
-export async function smtpHandshake(target: IdentifyTarget, opts: HandshakeOptions): Promise<HandshakeResult<SmtpFacts> | undefined> {
-  return withBudget(opts, (b) => smtpWithBudget(target, b));
-}
-
-export function smtpWithBudget(target: IdentifyTarget, budget: HandshakeBudget): Promise<HandshakeResult<SmtpFacts> | undefined> {
-  return withConnection(target, budget, implicitTls(budget), (c) => smtpOverConnection(c));
-}
+const smtpEntry = oneConnectionHandshake(smtpOverConnection);
+export const smtpHandshake = smtpEntry.handshake;
+export const smtpWithBudget = smtpEntry.withBudget;
 
 /** SMTP on an open connection: greeting, EHLO (HELO as fallback), QUIT. No mail is sent. */
 export async function smtpOverConnection(conn: HandshakeConnection): Promise<HandshakeResult<SmtpFacts> | undefined> {
