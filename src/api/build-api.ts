@@ -3,12 +3,18 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { Kysely } from 'kysely';
+import { SqliteAdapter, type Kysely } from 'kysely';
 import { TrawlError } from '../errors/trawl-error.js';
 import type { SmtpSettings } from '../notify/channels.js';
 import type { RetryPolicy } from '../notify/http-delivery.js';
 import { Notifier } from '../notify/notifier.js';
 import { trawlVersion } from '../output/package-version.js';
+import { inventoryClosedWatch } from '../fleet/closed-watch.js';
+import { EmbeddedWorkers } from '../fleet/embedded-workers.js';
+import { deferredQueue } from '../queue/deferred-queue.js';
+import type { JobQueue } from '../queue/job-queue.js';
+import type { JobsDatabase } from '../queue/sqlite/jobs-schema.js';
+import { createSqliteQueue, openSqliteQueue } from '../queue/sqlite/sqlite-queue.js';
 import type { EngineTuning } from '../scan/scan-options.js';
 import type { Database } from '../store/schema.js';
 import type { Store } from '../store/store.js';
@@ -20,7 +26,8 @@ import type { AuthStrategy } from './auth/auth-strategy.js';
 import { problemPlugin } from './http/problem-plugin.js';
 import { problemSchema } from './http/schemas.js';
 import type { AssessmentRunner } from './runner/assessment-runner.js';
-import { InProcessAssessmentRunner, type FinishedRun, type RunStages } from './runner/in-process-runner.js';
+import { FleetAssessmentRunner } from './runner/fleet-runner.js';
+import type { FinishedRun, RunStages } from './runner/in-process-runner.js';
 import { inventoryAfterRun } from './runner/inventory-hook.js';
 import { RunEvents } from './runner/run-events.js';
 import { forwardRunNotifications } from './runner/run-notifications.js';
@@ -29,6 +36,7 @@ import { auditRoutes } from './routes/audit-routes.js';
 import { inventoryRoutes } from './routes/inventory-routes.js';
 import { keyRoutes } from './routes/key-routes.js';
 import { notificationRoutes } from './routes/notification-routes.js';
+import { progressRoutes } from './routes/progress-routes.js';
 import { scanRoutes } from './routes/scan-routes.js';
 import { scheduleRoutes } from './routes/schedule-routes.js';
 import { systemRoutes } from './routes/system-routes.js';
@@ -38,8 +46,20 @@ import './http/fastify-augment.js';
 export interface BuildApiOptions {
   readonly db: Kysely<Database>;
   readonly store: Store;
-  /** Default: scans run in this process (InProcessAssessmentRunner), closed with the app. */
+  /**
+   * Default: a FleetAssessmentRunner on `queue` with `workers` embedded worker loops, closed with
+   * the app. Pass an InProcessAssessmentRunner to run each scan as one in-process scan instead.
+   */
   readonly runner?: AssessmentRunner;
+  /**
+   * The job queue of the default runner. Default: the embedded queue in the same SQLite database
+   * (sharing its connection), or an in-memory one next to a PostgreSQL database.
+   */
+  readonly queue?: JobQueue;
+  /** Embedded worker loops of the default runner (default 1; 0 when workers run elsewhere). */
+  readonly workers?: number;
+  /** Jobs each embedded worker loop runs at once (default 8). */
+  readonly workerConcurrency?: number;
   readonly events?: RunEvents;
   /** Default: a Notifier over `db` with `smtp` and `notifyRetry`. */
   readonly notifier?: Notifier;
@@ -91,14 +111,8 @@ export function buildApi(opts: BuildApiOptions): FastifyInstance {
     onError: (e, what) => app.log.error({ err: e }, what),
   });
   const ownRunner = opts.runner === undefined;
-  const runner = opts.runner ?? new InProcessAssessmentRunner({
-    db: opts.db, store: opts.store, events,
-    ...(opts.tuning ? { tuning: opts.tuning } : {}),
-    ...(opts.progressIntervalMs !== undefined ? { progressIntervalMs: opts.progressIntervalMs } : {}),
-    ...(opts.afterRun !== null ? { afterRun: opts.afterRun ?? inventoryAfterRun(opts.db, notifier) } : {}),
-    ...(opts.stages !== undefined ? { stages: opts.stages } : {}),
-    onError: (e, what) => app.log.error({ err: e }, what),
-  });
+  const fleet = ownRunner ? defaultFleet(opts, events, notifier, (e, what) => app.log.error({ err: e }, what)) : undefined;
+  const runner = opts.runner ?? fleet!.runner;
   const stopForwarding = forwardRunNotifications(events, notifier);
   const ctx: ApiContext = {
     db: opts.db, store: opts.store, runner, events, notifier, now: opts.now ?? (() => new Date()), sseHeartbeatMs: opts.sseHeartbeatMs ?? 15_000,
@@ -141,6 +155,7 @@ export function buildApi(opts: BuildApiOptions): FastifyInstance {
   app.register(userRoutes, ctx);
   app.register(assessmentRoutes, ctx);
   app.register(scanRoutes, ctx);
+  app.register(progressRoutes, ctx);
   app.register(inventoryRoutes, ctx);
   app.register(scheduleRoutes, ctx);
   app.register(notificationRoutes, ctx);
@@ -149,7 +164,51 @@ export function buildApi(opts: BuildApiOptions): FastifyInstance {
   app.addHook('onClose', async () => {
     stopForwarding();
     if (ownRunner) await runner.close();
+    await fleet?.close();
     await notifier.drain();
   });
   return app;
+}
+
+/**
+ * The default runner: assessments as work units on a job queue, run by workers embedded in this
+ * process: the same pipeline as a fleet of `trawl worker` processes (see src/fleet/README.md).
+ */
+function defaultFleet(
+  opts: BuildApiOptions, events: RunEvents, notifier: Notifier, onError: (e: unknown, what: string) => void,
+): { runner: FleetAssessmentRunner; close(): Promise<void> } {
+  let ownQueue: JobQueue | undefined;
+  let queue = opts.queue;
+  if (queue === undefined) {
+    // The store's own SQLite connection (one connection per file and process), or an in-memory queue
+    // beside PostgreSQL: the store is the record of work, so a lost queue is reconciled from it.
+    queue = opts.db.getExecutor().adapter instanceof SqliteAdapter
+      ? createSqliteQueue(opts.db as unknown as Kysely<JobsDatabase>)
+      : deferredQueue(openSqliteQueue(':memory:'));
+    ownQueue = queue;
+  }
+  const count = opts.workers ?? 1;
+  const workers = count > 0
+    ? new EmbeddedWorkers({
+      store: opts.store, queue, count, concurrency: opts.workerConcurrency ?? 8, drainMs: 2000,
+      ...(opts.tuning ? { tuning: opts.tuning } : {}),
+      recordClosed: inventoryClosedWatch(opts.db),
+      log: (line) => onError(new Error(line), 'embedded worker'),
+    })
+    : undefined;
+  const runner = new FleetAssessmentRunner({
+    db: opts.db, store: opts.store, queue, events,
+    ...(opts.progressIntervalMs !== undefined ? { progressIntervalMs: opts.progressIntervalMs } : {}),
+    ...(opts.afterRun !== null ? { afterRun: opts.afterRun ?? inventoryAfterRun(opts.db, notifier) } : {}),
+    ...(opts.stages !== undefined ? { stages: opts.stages } : {}),
+    ...(workers ? { workers } : {}),
+    onError,
+  });
+  return {
+    runner,
+    async close() {
+      await workers?.stop();
+      await ownQueue?.close();
+    },
+  };
 }

@@ -3,6 +3,7 @@ export { openApiDatabase, type ApiDatabase } from './database/open-api-database.
 export { bootstrapAdmin } from './bootstrap/bootstrap-admin.js';
 export type { AssessmentRunner, RunRequest, LiveRun } from './runner/assessment-runner.js';
 export { InProcessAssessmentRunner, type FinishedRun } from './runner/in-process-runner.js';
+export { FleetAssessmentRunner, type FleetRunnerOptions } from './runner/fleet-runner.js';
 export { RunEvents, type RunEvent, type LiveProgress } from './runner/run-events.js';
 export { launchAssessment } from './runner/launch-assessment.js';
 export { inventoryAfterRun } from './runner/inventory-hook.js';

@@ -42,6 +42,8 @@ export interface RunChecksOptions {
   readonly concurrency?: number;
   /** New connections per second to one host, across all checks. Default 20; 0 = unlimited. */
   readonly perHostRate?: number;
+  /** A limiter shared with other traffic to the same hosts (the check stage's templates); wins over perHostRate. */
+  readonly limiter?: HostRateLimiter;
   /** Time one check run may take. Default 15000 ms. */
   readonly timeoutMs?: number;
   /** The scan's egress guard, called before every connection. */
@@ -88,7 +90,7 @@ async function* runChecksIterator(targets: Iterable<CheckInput> | AsyncIterable<
   if (checks.length === 0) return;
   const concurrency = positiveInt(opts.concurrency, CHECK_DEFAULTS.concurrency);
   const timeoutMs = positiveInt(opts.timeoutMs, CHECK_DEFAULTS.timeoutMs);
-  const limiter = new HostRateLimiter(opts.perHostRate ?? CHECK_DEFAULTS.perHostRate);
+  const limiter = opts.limiter ?? new HostRateLimiter(opts.perHostRate ?? CHECK_DEFAULTS.perHostRate);
   const now = opts.now ?? ((): Date => new Date());
   const stop = new AbortController();
   const onOuterAbort = (): void => stop.abort();

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -5,16 +6,20 @@ import { identifyService, loadProbeDatabase } from '../engines/identify/index.js
 import { closeSharedMatchPool } from '../engines/identify/nmap/match-pool.js';
 import type { IdentifyTarget } from '../engines/identify/service-identity.js';
 import { TrawlError } from '../errors/trawl-error.js';
-import type { ServiceObservation } from '../model/observation.js';
+import type { Observation, ServiceObservation } from '../model/observation.js';
+import type { ScanRecord } from '../model/scan.js';
 import type { LeasedJob } from '../queue/job.js';
 import type { JobQueue } from '../queue/job-queue.js';
+import { runCheckStage } from '../scan/check-stage.js';
+import type { TemplateSet } from '../checks/nuclei/index.js';
 import { runDiscoverUnits } from '../scan/discover-units.js';
 import { defaultEngineOptions, type EngineTuning } from '../scan/scan-options.js';
 import { UnitTracker } from '../scan/unit-tracker.js';
 import type { Store } from '../store/store.js';
-import { DISCOVER_KIND, IDENTIFY_KIND, parseDiscoverPayload, parseIdentifyPayload } from './fleet-jobs.js';
+import { checksOf, jobPolicyOf, tuningOf } from './assessment.js';
+import { CHECK_KIND, DISCOVER_KIND, IDENTIFY_KIND, checkJob, parseCheckPayload, parseDiscoverPayload, parseIdentifyPayload } from './fleet-jobs.js';
 import { ScanContextCache } from './scan-context-cache.js';
-import { advanceAssessment } from './stage-advance.js';
+import { advanceAssessment, completeIfDone, openHosts } from './stage-advance.js';
 
 /** What a job handler reports: its work is committed in full, or it stopped early (abort) and must be resumed. */
 export type JobOutcome = 'done' | 'incomplete';
@@ -32,8 +37,8 @@ export type JobHandler = (job: LeasedJob, ctx: JobContext) => Promise<JobOutcome
 export interface WorkerOptions {
   readonly store: Store;
   readonly queue: JobQueue;
-  /** Zones served; zone-less jobs are always taken too. */
-  readonly zones: readonly string[];
+  /** Zones served (read at every lease when a function); zone-less jobs are always taken too. */
+  readonly zones: readonly string[] | (() => readonly string[]);
   /** Jobs run at once. */
   readonly concurrency: number;
   /** Aborting it stops leasing; in-flight jobs get `drainMs` to finish, then are stopped and released. */
@@ -49,9 +54,67 @@ export interface WorkerOptions {
   /** nmap probe rarity limit for identify jobs (default 7). */
   readonly intensity?: number;
   readonly datadir?: string;
-  /** Extra or replacing handlers by job kind (later stages such as checks plug in here). */
+  /** Extra or replacing handlers by job kind. */
   readonly handlers?: Readonly<Record<string, JobHandler>>;
+  /**
+   * Which resets to record as closed ports for a scan (the org inventory's open ports, see
+   * src/inventory/closed-recorder.ts); asked once per scan and process. Without it only open ports are stored.
+   */
+  readonly recordClosed?: (scan: ScanRecord) => Promise<((ip: string, port: number) => boolean) | undefined>;
+  /** Lets the process running this worker stop a group's jobs at once and wake the lease loop. */
+  readonly control?: WorkerControl;
   readonly log?: (line: string) => void;
+  /** nuclei templates every check job runs beside its checks (`--templates`). */
+  readonly templates?: TemplateSet;
+}
+
+/**
+ * A handle on workers running in this process (the embedded workers of `trawl serve`): a cancelled
+ * assessment's jobs stop now rather than at their next heartbeat, and new work is leased at once.
+ * Workers in other processes learn of a cancel from their heartbeat.
+ */
+export class WorkerControl {
+  readonly #events = new EventEmitter();
+
+  constructor() {
+    this.#events.setMaxListeners(0);
+  }
+
+  /** Stops the in-flight jobs of this group (they are failed as cancelled, with their progress committed). */
+  cancelGroup(group: string): void {
+    this.#events.emit('cancel', group);
+  }
+
+  /** Work was queued: lease now instead of at the next poll. */
+  wake(): void {
+    this.#events.emit('wake');
+  }
+
+  on(event: 'cancel', listener: (group: string) => void): () => void;
+  on(event: 'wake', listener: () => void): () => void;
+  on(event: 'cancel' | 'wake', listener: (group: string) => void): () => void {
+    this.#events.on(event, listener);
+    return () => this.#events.off(event, listener);
+  }
+}
+
+/**
+ * The store as a check job sees it: reads go through, the facts it records are collected instead, so
+ * the job commits them together with its unit's completion, or not at all when it is stopped part way.
+ * (A partial fact would win over the complete one of the redelivery: observations keep the first.)
+ */
+function collectingStore(store: Store, sink: Observation[]): Store {
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'recordObservations') {
+        return async (_scanId: string, observations: readonly Observation[]): Promise<void> => {
+          sink.push(...observations);
+        };
+      }
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 export interface WorkerStats {
@@ -71,7 +134,7 @@ export function defaultWorkerId(): string {
 
 /**
  * The fleet worker loop: leases jobs of its zones, heartbeats while they run, runs each (a discover
- * unit from its checkpoint, or the identification of one host's open ports), and acks only after the
+ * unit from its checkpoint, the identification of one host's open ports, or one host's checks), and acks only after the
  * job's results and the unit's completion are committed to the store, so an ack never gets ahead of
  * the record of work. A crash at any point leaves the lease to expire and the job to be redelivered;
  * its results are upserts and its checkpoint only moves forward, so nothing is duplicated. A job that
@@ -91,6 +154,39 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStats> {
   const tuning: EngineTuning = { ...base, concurrency: perJob, perNetworkInFlight: Math.min(base.perNetworkInFlight, perJob) };
   const contexts = new ScanContextCache(store);
   const stats: WorkerStats = { leased: 0, acked: 0, failed: 0, released: 0, lost: 0 };
+  /**
+   * The worker's tuning with the assessment's own retries and probe rate. The rate is the scan's
+   * whole budget in this process: split over the jobs of the scan it may run at once (its concurrency,
+   * or fewer when the scan has fewer units), so N worker processes send at most N times the rate.
+   */
+  const tuningFor = (scan: ScanRecord): EngineTuning => {
+    const t = tuningOf(scan);
+    let rate = t.globalRate;
+    if (rate !== undefined) {
+      const unitSize = BigInt(typeof scan.spec.options['unitSize'] === 'number' ? scan.spec.options['unitSize'] : 4096);
+      const units = Number((scan.counters.probesPlanned + unitSize - 1n) / unitSize);
+      rate = Math.max(1, Math.floor(rate / Math.max(1, Math.min(concurrency, units))));
+      if (tuning.globalRate > 0) rate = Math.min(tuning.globalRate, rate);
+    }
+    return { ...tuning, ...(rate !== undefined ? { globalRate: rate } : {}), ...(t.retries !== undefined ? { retries: t.retries } : {}) };
+  };
+  const closedWatch = new Map<string, Promise<((ip: string, port: number) => boolean) | undefined>>();
+  const recordClosedFor = (scan: ScanRecord): Promise<((ip: string, port: number) => boolean) | undefined> => {
+    if (opts.recordClosed === undefined) return Promise.resolve(undefined);
+    let p = closedWatch.get(scan.id);
+    if (p === undefined) {
+      if (closedWatch.size >= 64) closedWatch.delete(closedWatch.keys().next().value as string);
+      // Without the watch list the scan still finds every open port; only closing evidence is lost.
+      p = opts.recordClosed(scan).catch((e: unknown) => {
+        log(`worker ${id}: no closed-port watch list for scan ${scan.id}: ${(e as Error).message}`);
+        return undefined;
+      });
+      closedWatch.set(scan.id, p);
+    }
+    return p;
+  };
+  /** A job of a scan that is no longer running (cancelled, interrupted, done) has nothing to do. */
+  const stillRunning = async (scanId: string): Promise<boolean> => (await store.getScan(scanId))?.status === 'running';
 
   let probeDb: ReturnType<typeof loadProbeDatabase> | undefined;
   const handlers: Record<string, JobHandler> = {
@@ -99,7 +195,10 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStats> {
       const sc = await contexts.get(p.scanId);
       const unit = (await store.listWorkUnits(p.scanId, 'discover')).find((u) => u.unitIndex === p.unit);
       if (unit === undefined) throw new TrawlError('TRAWL_E_INTERNAL', `scan ${p.scanId} has no discover unit ${p.unit}`, { scanId: p.scanId, unit: p.unit });
+      if (!(await stillRunning(p.scanId))) return 'done';
       if (unit.state !== 'done' && unit.checkpoint < unit.end) {
+        const tuning = tuningFor(sc.scan);
+        const recordClosed = await recordClosedFor(sc.scan);
         const hosts = await sc.hostsUp(tuning);
         const tracker = new UnitTracker(unit);
         const probes = hosts?.probesToCount ?? 0;
@@ -108,6 +207,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStats> {
         await runDiscoverUnits(sc.space, [tracker], {
           store, tuning, guard: sc.guard.check, initialTimeoutMs, discoveryProbes: probes, signal: ctx.signal, worker: id,
           ...(hosts ? { up: hosts.up } : {}),
+          ...(recordClosed ? { recordClosed } : {}),
         });
         if (!tracker.done) return 'incomplete';
       }
@@ -119,10 +219,14 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStats> {
     [IDENTIFY_KIND]: async (job, ctx) => {
       const p = parseIdentifyPayload(job.payload);
       const sc = await contexts.get(p.scanId);
+      if (!(await stillRunning(p.scanId))) return 'done';
       probeDb ??= loadProbeDatabase(opts.datadir);
       const db = probeDb.db;
       const family = p.ip.includes(':') ? 6 : 4;
-      const queueOfPorts = [...p.ports];
+      // A redelivered job (its worker died part way) identifies only what is still unidentified: each
+      // port's fact was committed as it came, so progress survives any number of crashes.
+      const host = (await openHosts(store, p.scanId)).hosts.find((h) => h.ip === p.ip);
+      const queueOfPorts = p.ports.filter((port) => host === undefined || host.unidentified.includes(port));
       // A few ports of the host at once, as the embedded identify stage does per host.
       const lanes = Array.from({ length: Math.min(8, queueOfPorts.length) }, async () => {
         for (let port = queueOfPorts.shift(); port !== undefined && !ctx.signal.aborted; port = queueOfPorts.shift()) {
@@ -135,28 +239,61 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStats> {
       });
       await Promise.all(lanes);
       if (ctx.signal.aborted) return 'incomplete';
-      await advanceAssessment(store, queue, sc.scan);
+      // The host is identified: its checks can run now, whatever other hosts are doing. Queued before
+      // the ack, so a crash in between redelivers this job, which queues it again (deduplicated).
+      if (p.checkUnit !== undefined && checksOf(sc.scan) !== undefined) {
+        await queue.enqueue([checkJob({ scanId: p.scanId, unit: p.checkUnit, ip: p.ip }, jobPolicyOf(sc.scan))]);
+      }
+      await completeIfDone(store, sc.scan);
+      return 'done';
+    },
+    [CHECK_KIND]: async (job, ctx) => {
+      const p = parseCheckPayload(job.payload);
+      const sc = await contexts.get(p.scanId);
+      const selection = checksOf(sc.scan);
+      if (selection === undefined) throw new TrawlError('TRAWL_E_INTERNAL', `scan ${p.scanId} runs no checks`, { scanId: p.scanId });
+      const unit = (await store.listWorkUnits(p.scanId, 'check')).find((u) => u.unitIndex === p.unit);
+      if (unit === undefined) throw new TrawlError('TRAWL_E_INTERNAL', `scan ${p.scanId} has no check unit ${p.unit}`, { scanId: p.scanId, unit: p.unit });
+      if (!(await stillRunning(p.scanId))) return 'done';
+      if (unit.state !== 'done') {
+        const facts: Observation[] = [];
+        await runCheckStage({ store: collectingStore(store, facts), scanId: p.scanId, host: p.ip, selection, guard: sc.guard.check, signal: ctx.signal, worker: id, ...(opts.templates ? { templates: opts.templates } : {}) });
+        if (ctx.signal.aborted) return 'incomplete';
+        // The host's findings and its unit's completion in one transaction: exactly once, whatever
+        // the redeliveries (a rerun after the commit finds the unit done; observations are upserts).
+        await store.commitProgress({ scanId: p.scanId, stage: 'check', unitIndex: p.unit, checkpoint: unit.end, unitDone: true, observations: facts, counters: {} });
+      }
+      await completeIfDone(store, sc.scan);
       return 'done';
     },
     ...opts.handlers,
   };
 
-  const inFlight = new Map<string, { done: Promise<void>; abort: AbortController; shutdown: boolean }>();
+  interface Entry { readonly job: LeasedJob; readonly abort: AbortController; cancelled: boolean; done?: Promise<void> }
+  // The very entry runJob reads: a cancel flags it where the job's outcome is decided.
+  const inFlight = new Map<string, Entry>();
   let wake: (() => void) | undefined;
   const nudge = (): void => {
     wake?.();
   };
   signal.addEventListener('abort', nudge, { once: true });
+  const cancelEntry = (entry: Entry): void => {
+    if (entry.cancelled) return;
+    entry.cancelled = true;
+    entry.abort.abort(new TrawlError('TRAWL_E_INTERRUPTED', `job ${entry.job.id} was cancelled`));
+  };
+  const unsubscribe = [
+    opts.control?.on('cancel', (group) => {
+      for (const e of inFlight.values()) if (e.job.group === group) cancelEntry(e);
+    }),
+    opts.control?.on('wake', nudge),
+  ];
 
-  const runJob = async (job: LeasedJob, entry: { abort: AbortController; shutdown: boolean }): Promise<void> => {
+  const runJob = async (job: LeasedJob, entry: Entry): Promise<void> => {
     let lost = false;
-    let cancelled = false;
     const beat = setInterval(() => {
       queue.heartbeat(job.id, job.leaseToken, visibilityMs).then((r) => {
-        if (r.cancelled && !cancelled) {
-          cancelled = true;
-          entry.abort.abort(new TrawlError('TRAWL_E_INTERRUPTED', `job ${job.id} was cancelled`));
-        }
+        if (r.cancelled) cancelEntry(entry);
       }, (e: unknown) => {
         if (e instanceof TrawlError && e.code === 'TRAWL_E_LEASE_LOST') {
           lost = true;
@@ -179,7 +316,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStats> {
           stats.lost++;
           log(`worker ${id}: ack of ${job.id} failed: ${(e as Error).message}`);
         });
-      } else if (cancelled) {
+      } else if (entry.cancelled) {
         await queue.fail(job.id, job.leaseToken, 'cancelled').catch(() => {});
         stats.failed++;
       } else {
@@ -209,7 +346,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStats> {
       let leased: LeasedJob[] = [];
       if (free > 0) {
         try {
-          leased = await queue.lease({ id, zones: opts.zones }, { max: free, visibilityMs });
+          leased = await queue.lease({ id, zones: typeof opts.zones === 'function' ? opts.zones() : opts.zones }, { max: free, visibilityMs });
           if (queueDownSince !== undefined) log(`worker ${id}: queue reachable again`);
           queueDownSince = undefined;
         } catch (e) {
@@ -219,12 +356,13 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStats> {
       }
       for (const job of leased) {
         stats.leased++;
-        const entry = { abort: new AbortController(), shutdown: false };
+        const entry: Entry = { job, abort: new AbortController(), cancelled: false };
         const done = runJob(job, entry).finally(() => {
           inFlight.delete(job.id + job.leaseToken);
           nudge();
         });
-        inFlight.set(job.id + job.leaseToken, { ...entry, done });
+        entry.done = done;
+        inFlight.set(job.id + job.leaseToken, entry);
       }
       if (signal.aborted) break;
       if (leased.length === 0 || inFlight.size >= concurrency) {
@@ -241,6 +379,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStats> {
     }
   } finally {
     signal.removeEventListener('abort', nudge);
+    for (const off of unsubscribe) off?.();
     // Shutdown: no more leases; give in-flight jobs a grace period, then stop them (they commit what
     // they did) and release their leases.
     const all = [...inFlight.values()];

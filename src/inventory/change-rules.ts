@@ -39,29 +39,39 @@ export interface TargetSighting {
   readonly service: ParsedService | null;
   readonly findings: FindingObservationData | undefined;
   readonly findingTs: string | null;
-  readonly address: string | null;
+  /** The address as a row gave it (canonicalAddress makes it the printed form; done once per address). */
+  readonly ip: string | null;
 }
 
 export function sightingOf(port: ObsRow | undefined, service: ObsRow | undefined, finding: ObsRow | undefined): TargetSighting {
-  const open = port?.state === 'open' || service !== undefined;
+  const portOpen = port !== undefined && port.state === 'open';
+  const open = portOpen || service !== undefined;
   // When it was seen open: the open port row and the service row.
-  const times: string[] = [];
-  if (port?.state === 'open') times.push(port.ts);
-  if (service !== undefined) times.push(service.ts);
-  const hostnames = [port?.hostname, service?.hostname].filter((h): h is string => typeof h === 'string' && h.length > 0);
-  const ip = port?.ip ?? service?.ip ?? finding?.ip;
+  let firstTs: string | null = null;
+  let lastTs: string | null = null;
+  if (portOpen) firstTs = lastTs = port.ts;
+  if (service !== undefined) {
+    const t = service.ts;
+    if (firstTs === null || t < firstTs) firstTs = t;
+    if (lastTs === null || t > lastTs) lastTs = t;
+  }
+  const ph = port?.hostname;
+  const sh = service?.hostname;
+  const hostnames: string[] = [];
+  if (typeof ph === 'string' && ph.length > 0) hostnames.push(ph);
+  if (typeof sh === 'string' && sh.length > 0) hostnames.push(sh);
   return {
     open,
     reset: !open && port?.state === 'closed',
     probed: port !== undefined,
-    evidence: open ? (port?.state === 'open' ? port.evidence : 'service') : null,
-    firstTs: times.length > 0 ? times.reduce((a, b) => (a < b ? a : b)) : null,
-    lastTs: times.length > 0 ? times.reduce((a, b) => (a > b ? a : b)) : null,
+    evidence: open ? (portOpen ? port.evidence : 'service') : null,
+    firstTs,
+    lastTs,
     hostnames,
     service: service !== undefined ? parseServiceData(service.data_json) : null,
     findings: finding !== undefined ? parseFindingData(finding.data_json) : undefined,
     findingTs: finding?.ts ?? null,
-    address: ip === undefined ? null : canonicalAddress(ip),
+    ip: port?.ip ?? service?.ip ?? finding?.ip ?? null,
   };
 }
 
@@ -154,7 +164,7 @@ export function placeEvent(
   };
 }
 
-/** Target key inside one address: port then proto, as the observation order has them. */
-export function targetKey(port: number, proto: Proto): string {
-  return `${String(port).padStart(5, '0')}/${proto}`;
+/** Target key inside one address, ordered as the observations are: port, then proto (tcp before udp). */
+export function targetKey(port: number, proto: Proto): number {
+  return port * 2 + (proto === 'udp' ? 1 : 0);
 }

@@ -12,7 +12,7 @@ import type { Proto } from '../model/observation.js';
 import type { ScanRecord } from '../model/scan.js';
 import type { Database } from '../store/schema.js';
 import {
-  certJson, certRotated, compareEvents, expiringDays, expiringEvent, identityChange, identityJson, mergeHostnames,
+  canonicalAddress, certJson, certRotated, compareEvents, expiringDays, expiringEvent, identityChange, identityJson, mergeHostnames,
   placeEvent, portClosedBefore, sightingOf, targetKey, type PendingEvent, type TargetSighting,
 } from './change-rules.js';
 import { resolveFoldOptions } from './inventory-apply.js';
@@ -44,7 +44,7 @@ export async function diffScans(db: Kysely<Database>, scanA: string, scanB: stri
     observationSide(db, b.id, 'port'), observationSide(db, b.id, 'service'), observationSide(db, b.id, 'finding'),
   ] as const;
   await mergeByIp(sides, async (ipKey, [aP, aS, aF, bP, bS, bF]) => {
-    const targets = new Map<string, DiffTarget>();
+    const targets = new Map<number, DiffTarget>();
     const t = (port: number, proto: Proto): DiffTarget => {
       const k = targetKey(port, proto);
       let x = targets.get(k);
@@ -67,7 +67,8 @@ export async function diffScans(db: Kysely<Database>, scanA: string, scanB: stri
     let allClosed = true;
     const bHostnames: string[] = [];
     const sightings = ordered.map((x) => ({ x, sa: sightingOf(x.aP, x.aS, x.aF), sb: sightingOf(x.bP, x.bS, x.bF) }));
-    const address = sightings.find((s) => s.sb.address !== null)?.sb.address ?? sightings.find((s) => s.sa.address !== null)?.sa.address ?? ipKey;
+    const ip = sightings.find((s) => s.sb.ip !== null)?.sb.ip ?? sightings.find((s) => s.sa.ip !== null)?.sa.ip;
+    const address = ip != null ? canonicalAddress(ip) : ipKey;
 
     for (const { x, sa, sb } of sightings) {
       const ev = (e: Omit<PendingEvent, 'ipKey' | 'address' | 'port' | 'proto'>): void => {
@@ -77,6 +78,8 @@ export async function diffScans(db: Kysely<Database>, scanA: string, scanB: stri
       bOpen ||= sb.open;
       aProbed ||= sa.probed;
       if (sa.open && sa.lastTs !== null && (aLastSeen === null || sa.lastTs > aLastSeen)) aLastSeen = sa.lastTs;
+      // As the fold's asset last_seen: a check result is a sighting too (checks run after identify).
+      if (x.aF !== undefined && sa.findingTs !== null && (aLastSeen === null || sa.findingTs > aLastSeen)) aLastSeen = sa.findingTs;
       if (sb.open) bHostnames.push(...sb.hostnames);
       const portTarget = x.aP !== undefined || x.aS !== undefined || x.bP !== undefined || x.bS !== undefined;
       let closedHere = false;

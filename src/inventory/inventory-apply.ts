@@ -147,6 +147,11 @@ export async function rebuildInventory(db: Kysely<Database>, opts: FoldOptions =
 async function foldLock(trx: Kysely<Database>): Promise<void> {
   if (trx.getExecutor().adapter instanceof PostgresAdapter) {
     await sql`select pg_advisory_xact_lock(hashtextextended('trawl:inventory-fold', 0))`.execute(trx);
+  } else {
+    // SQLite: write first, so the fold holds the write lock before it reads. Another process on the
+    // file (a `trawl worker`) committing between the fold's reads and its first write would otherwise
+    // fail the fold at once with SQLITE_BUSY_SNAPSHOT; this way it waits out the busy timeout instead.
+    await sql`update inventory_scans set scan_id = scan_id where 0`.execute(trx);
   }
 }
 

@@ -15,9 +15,9 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Proto } from '../model/observation.js';
 import type { ChangesTable, Database } from '../store/schema.js';
-import { allColumns, bulkWrite, type BulkTable } from './bulk-write.js';
+import { allColumns, bulkUpdate, bulkWrite, type BulkTable, type BulkUpdate } from './bulk-write.js';
 import {
-  certJson, certRotated, compareEvents, expiringDays, expiringEvent, identityChange, identityJson, mergeHostnames,
+  canonicalAddress, certJson, certRotated, compareEvents, expiringDays, expiringEvent, identityChange, identityJson, mergeHostnames,
   placeEvent, portClosedBefore, sightingOf, targetKey, type PendingEvent, type TargetSighting,
 } from './change-rules.js';
 import { applyFindings } from './finding-lifecycle.js';
@@ -40,6 +40,8 @@ export interface AddressFoldInput {
   readonly time: string;
   /** The zone the scan declares it saw assets from, if any. */
   readonly zone: string | null;
+  /** Tags of the assessment the scan ran for; they join the tags of every asset it sees. */
+  readonly tags: readonly string[];
   readonly ipKey: string;
   readonly portObs: readonly ObsRow[];
   readonly serviceObs: readonly ObsRow[];
@@ -73,7 +75,7 @@ interface Target {
 
 export function foldAddress(input: AddressFoldInput): AddressFoldOutput {
   const { orgId, scanId, time, ipKey } = input;
-  const targets = new Map<string, Target>();
+  const targets = new Map<number, Target>();
   const target = (port: number, proto: Proto): Target => {
     const k = targetKey(port, proto);
     let t = targets.get(k);
@@ -88,7 +90,8 @@ export function foldAddress(input: AddressFoldInput): AddressFoldOutput {
 
   const ordered = [...targets.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, t]) => t);
   const sightings = ordered.map((t) => sightingOf(t.po, t.so, t.fo));
-  const address = input.asset?.address ?? sightings.find((s) => s.address !== null)?.address ?? input.services[0]?.address ?? input.findings[0]?.address ?? ipKey;
+  const seenIp = input.asset === undefined ? sightings.find((s) => s.ip !== null)?.ip : undefined;
+  const address = input.asset?.address ?? (seenIp != null ? canonicalAddress(seenIp) : undefined) ?? input.services[0]?.address ?? input.findings[0]?.address ?? ipKey;
 
   const events: PendingEvent[] = [];
   const servicesOut: ServiceRow[] = [];
@@ -146,10 +149,14 @@ export function foldAddress(input: AddressFoldInput): AddressFoldOutput {
       org_id: orgId,
       ip_key: ipKey,
       address,
-      hostnames_json: JSON.stringify(mergeHostnames(a === undefined ? [] : (JSON.parse(a.hostnames_json) as string[]), hostnames)),
+      // No new names: the stored text as it is (this very merge wrote it).
+      hostnames_json: a !== undefined && hostnames.length === 0
+        ? a.hostnames_json
+        : JSON.stringify(mergeHostnames(a === undefined ? [] : (JSON.parse(a.hostnames_json) as string[]), hostnames)),
       // A person's word beats the scan's, which beats what was known, which beats the address class.
       zone: ann?.zone ?? input.zone ?? a?.zone ?? impliedZone(ipKey),
-      tags_json: ann?.tags_json ?? a?.tags_json ?? '[]',
+      // A person's tags replace the assessments' tags; assessments' tags accumulate (an asset in two).
+      tags_json: ann?.tags_json ?? withTags(a?.tags_json ?? '[]', input.tags),
       owner: ann?.owner ?? a?.owner ?? null,
       first_seen: a !== undefined && a.first_seen < first ? a.first_seen : first,
       last_seen: a !== undefined && a.last_seen > last ? a.last_seen : last,
@@ -237,6 +244,21 @@ function foldService(input: AddressFoldInput, address: string, t: Target, sight:
   return { row: { ...svc, state: 'closed', silent_scans: 0 }, closedNow: true, events };
 }
 
+const MAX_ASSET_TAGS = 64;
+
+function withTags(current: string, tags: readonly string[]): string {
+  if (tags.length === 0) return current;
+  let have: unknown;
+  try {
+    have = JSON.parse(current);
+  } catch {
+    have = [];
+  }
+  const list = Array.isArray(have) ? have.filter((t): t is string => typeof t === 'string') : [];
+  if (tags.every((t) => list.includes(t))) return current;
+  return JSON.stringify([...new Set([...list, ...tags])].sort().slice(0, MAX_ASSET_TAGS));
+}
+
 function identityOf(r: ServiceRow): ServiceIdentityKey | null {
   return r.service_name === null ? null : { name: r.service_name, product: r.product, version: r.version };
 }
@@ -265,26 +287,27 @@ export async function foldScan(
     assetsSide(db, ctx.orgId),
     annotationsSide(db, ctx.orgId),
   ] as const;
-  await mergeByIp(sides, async (ipKey, [portObs, serviceObs, findingObs, services, findings, assets, annotations]) => {
+  // Synchronous per address: only a full batch of writes makes the merge wait.
+  await mergeByIp(sides, (ipKey, [portObs, serviceObs, findingObs, services, findings, assets, annotations]) => {
     // Nothing observed here, and the scan's silence cannot count or did not reach this address, or
     // there is nothing left for it to close: skip (most of a large view, for a small scan).
     if (portObs.length === 0 && serviceObs.length === 0 && findingObs.length === 0) {
-      if (!coverage.coversAddress(ipKey)) return;
-      if (!services.some((s) => s.state !== 'closed') && assets[0]?.state !== 'up') return;
+      if (!coverage.coversAddress(ipKey)) return undefined;
+      if (!services.some((s) => s.state !== 'closed') && assets[0]?.state !== 'up') return undefined;
     }
     const out = foldAddress({
-      orgId: ctx.orgId, scanId, time: ctx.time, zone: ctx.zone, ipKey,
+      orgId: ctx.orgId, scanId, time: ctx.time, zone: ctx.zone, tags: ctx.tags, ipKey,
       portObs, serviceObs, findingObs, services, findings, asset: assets[0], annotation: annotations[0],
       coverage, options,
     });
-    for (const s of out.services) await writer.service(s);
-    for (const f of out.findings) await writer.finding(f);
-    if (out.asset !== undefined) await writer.asset(out.asset);
+    for (const s of out.services) writer.service(s, services.find((p) => p.port === s.port && p.proto === s.proto));
+    for (const f of out.findings) writer.finding(f);
+    if (out.asset !== undefined) writer.asset(out.asset, assets[0]);
     for (const e of out.events) {
       const seq = events.length;
       const placed = placeEvent(e, { id: `${scanId}:${String(seq).padStart(7, '0')}`, orgId: ctx.orgId, scanId, prevScanId, at: ctx.time });
       events.push(placed);
-      await writer.change({
+      writer.change({
         id: placed.id!, org_id: ctx.orgId, scan_id: scanId, seq, prev_scan_id: prevScanId, kind: e.kind, at: ctx.time,
         ip_key: e.ipKey, address: e.address, port: e.port, proto: e.proto, check_id: e.checkId,
         before_json: e.before === null ? null : JSON.stringify(e.before),
@@ -292,8 +315,9 @@ export async function foldScan(
         evidence: e.evidence,
       });
     }
+    return writer.full ? writer.flush(false) : undefined;
   });
-  await writer.flush();
+  await writer.flush(true);
   return events;
 }
 
@@ -322,6 +346,19 @@ const ASSETS: BulkTable<AssetRow> = {
   columns: allColumns<AssetRow>()(['org_id', 'ip_key', 'address', 'hostnames_json', 'zone', 'tags_json', 'owner', 'first_seen', 'last_seen', 'state', 'last_scan_id']),
   key: ['org_id', 'ip_key'],
 };
+/** A row seen again moves only these: written by a narrow UPDATE rather than a full-row upsert. */
+const SERVICE_TOUCH: BulkUpdate<ServiceRow> = { table: 'services', key: SERVICES.key!, set: ['last_seen', 'last_scan_id'], pgTypes: { port: 'integer' } };
+const ASSET_TOUCH: BulkUpdate<AssetRow> = { table: 'assets', key: ASSETS.key!, set: ['last_seen', 'last_scan_id'] };
+const SERVICE_SAME = SERVICES.columns.filter((c) => !SERVICE_TOUCH.set.includes(c));
+const ASSET_SAME = ASSETS.columns.filter((c) => !ASSET_TOUCH.set.includes(c));
+
+/** Whether `next` is `prev` with at most the touch columns changed. */
+function touchOnly<R extends object>(prev: R | undefined, next: R, same: readonly (keyof R)[]): boolean {
+  if (prev === undefined) return false;
+  for (const c of same) if (prev[c] !== next[c]) return false;
+  return true;
+}
+
 const CHANGES: BulkTable<ChangeRow> = {
   table: 'changes',
   columns: allColumns<ChangeRow>()([
@@ -330,52 +367,74 @@ const CHANGES: BulkTable<ChangeRow> = {
   ]),
 };
 
-/** Batched full-row upserts of the view, and inserts of change events. */
+/**
+ * Batched writes of the view — full-row upserts, narrow updates of rows only seen again — and inserts
+ * of change events. Adding is synchronous; `full` says when a batch should be written.
+ */
 class ViewWriter {
-  #services: ServiceRow[] = [];
-  #findings: FindingRow[] = [];
-  #assets: AssetRow[] = [];
-  #changes: ChangeRow[] = [];
+  readonly #services: Batch<ServiceRow>;
+  readonly #serviceTouches: Batch<ServiceRow>;
+  readonly #findings: Batch<FindingRow>;
+  readonly #assets: Batch<AssetRow>;
+  readonly #assetTouches: Batch<AssetRow>;
+  readonly #changes: Batch<ChangeRow>;
+  readonly #all: readonly Batch<object>[];
 
-  constructor(private readonly db: Kysely<Database>) {}
-
-  async service(r: ServiceRow): Promise<void> {
-    if (this.#services.push(r) >= BATCH_ROWS) await this.#write(SERVICES, this.#take('services'));
+  constructor(db: Kysely<Database>) {
+    this.#services = new Batch((rows) => bulkWrite(db, SERVICES, rows));
+    this.#serviceTouches = new Batch((rows) => bulkUpdate(db, SERVICE_TOUCH, rows));
+    this.#findings = new Batch((rows) => bulkWrite(db, FINDINGS, rows));
+    this.#assets = new Batch((rows) => bulkWrite(db, ASSETS, rows));
+    this.#assetTouches = new Batch((rows) => bulkUpdate(db, ASSET_TOUCH, rows));
+    this.#changes = new Batch((rows) => bulkWrite(db, CHANGES, rows));
+    this.#all = [this.#services, this.#serviceTouches, this.#findings, this.#assets, this.#assetTouches, this.#changes] as readonly Batch<object>[];
   }
 
-  async finding(r: FindingRow): Promise<void> {
-    if (this.#findings.push(r) >= BATCH_ROWS) await this.#write(FINDINGS, this.#take('findings'));
+  /** `prev`: the row as the view holds it, if any. */
+  service(r: ServiceRow, prev: ServiceRow | undefined): void {
+    (touchOnly(prev, r, SERVICE_SAME) ? this.#serviceTouches : this.#services).add(r);
   }
 
-  async asset(r: AssetRow): Promise<void> {
-    if (this.#assets.push(r) >= BATCH_ROWS) await this.#write(ASSETS, this.#take('assets'));
+  finding(r: FindingRow): void {
+    this.#findings.add(r);
   }
 
-  async change(r: ChangeRow): Promise<void> {
-    if (this.#changes.push(r) >= BATCH_ROWS) await this.#write(CHANGES, this.#take('changes'));
+  asset(r: AssetRow, prev: AssetRow | undefined): void {
+    (touchOnly(prev, r, ASSET_SAME) ? this.#assetTouches : this.#assets).add(r);
   }
 
-  async flush(): Promise<void> {
-    await this.#write(SERVICES, this.#take('services'));
-    await this.#write(FINDINGS, this.#take('findings'));
-    await this.#write(ASSETS, this.#take('assets'));
-    await this.#write(CHANGES, this.#take('changes'));
+  change(r: ChangeRow): void {
+    this.#changes.add(r);
   }
 
-  #take(which: 'services'): ServiceRow[];
-  #take(which: 'findings'): FindingRow[];
-  #take(which: 'assets'): AssetRow[];
-  #take(which: 'changes'): ChangeRow[];
-  #take(which: 'services' | 'findings' | 'assets' | 'changes'): object[] {
-    let out: object[];
-    if (which === 'services') [out, this.#services] = [this.#services, []];
-    else if (which === 'findings') [out, this.#findings] = [this.#findings, []];
-    else if (which === 'assets') [out, this.#assets] = [this.#assets, []];
-    else [out, this.#changes] = [this.#changes, []];
-    return out;
+  get full(): boolean {
+    return this.#all.some((b) => b.full);
   }
 
-  #write<R extends object>(t: BulkTable<R>, rows: R[]): Promise<void> {
-    return bulkWrite(this.db, t, rows);
+  /** Writes the full batches, or with `all` every row held. */
+  async flush(all: boolean): Promise<void> {
+    for (const b of this.#all) if (all || b.full) await b.write();
+  }
+}
+
+/** Rows of one statement kind, written BATCH_ROWS at a time. */
+class Batch<R extends object> {
+  #rows: R[] = [];
+
+  constructor(private readonly writeRows: (rows: R[]) => Promise<void>) {}
+
+  add(r: R): void {
+    this.#rows.push(r);
+  }
+
+  get full(): boolean {
+    return this.#rows.length >= BATCH_ROWS;
+  }
+
+  /** One statement per BATCH_ROWS rows: an address with many services can overfill a batch. */
+  async write(): Promise<void> {
+    const rows = this.#rows;
+    this.#rows = [];
+    for (let i = 0; i < rows.length; i += BATCH_ROWS) await this.writeRows(i === 0 && rows.length <= BATCH_ROWS ? rows : rows.slice(i, i + BATCH_ROWS));
   }
 }

@@ -71,9 +71,31 @@ export function parseServiceData(json: string | null): ParsedService {
       const cpe = v['cpe'].slice(0, MAX_CPE).map((c) => boundedString(c, MAX_PRODUCT)).filter((c): c is string => c !== undefined);
       if (cpe.length > 0) compact['cpe'] = cpe;
     }
+    const banner = bannerOf(v['facts']);
+    if (banner !== undefined) compact['banner'] = banner;
     identityJson = JSON.stringify(compact);
   }
   return { identity, identityJson, tls: tlsOf(v['facts']) };
+}
+
+/**
+ * The first line a service introduced itself with, for the inventory's search: a handshake's
+ * `banner` (SSH, FTP, SMTP, IMAP, POP3 facts: a string or its lines) or an HTTP Server header.
+ */
+function bannerOf(facts: unknown): string | undefined {
+  if (!isRecord(facts)) return undefined;
+  for (const f of Object.values(facts)) {
+    if (!isRecord(f)) continue;
+    const b = f['banner'];
+    const line = typeof b === 'string' ? b : Array.isArray(b) ? b[0] : undefined;
+    if (typeof line === 'string' && line.trim() !== '') return line.slice(0, MAX_PRODUCT);
+  }
+  const http = isRecord(facts['http']) ? facts['http'] : undefined;
+  if (http !== undefined && Array.isArray(http['headers'])) {
+    const server = http['headers'].find((h): h is [string, string] => Array.isArray(h) && typeof h[0] === 'string' && h[0].toLowerCase() === 'server' && typeof h[1] === 'string');
+    if (server !== undefined && server[1].trim() !== '') return server[1].slice(0, MAX_PRODUCT);
+  }
+  return undefined;
 }
 
 function tlsOf(facts: unknown): TlsCertKey | null {

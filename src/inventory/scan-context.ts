@@ -27,6 +27,19 @@ export interface ScanContext {
   readonly time: string;
   /** `spec.options.zone` when the scan names the network zone it saw the assets from. */
   readonly zone: string | null;
+  /** `spec.options.tags`: the tags of the assessment the scan ran for, sorted, deduplicated. */
+  readonly tags: readonly string[];
+}
+
+/** Tags a scan can carry onto its assets; more, or longer ones, are ignored. */
+export const MAX_SCAN_TAGS = 64;
+const MAX_TAG_LENGTH = 64;
+
+/** What a run was for, as the API knows it (its assessment's org, zone and tags). */
+export interface RunContext {
+  readonly orgId: string;
+  readonly zone: string | null;
+  readonly tags: readonly string[];
 }
 
 export async function loadScan(db: Kysely<Database>, scanId: string): Promise<ScanRecord> {
@@ -68,7 +81,47 @@ export async function scanContext(db: Kysely<Database>, scan: ScanRecord): Promi
   const optOrg = scan.spec.options['org'];
   const orgId = link?.org_id ?? (typeof optOrg === 'string' && optOrg.length > 0 ? optOrg : DEFAULT_ORG);
   const zone = scan.spec.options['zone'];
-  return { scan, orgId, scopeKey: scopeKey(scan, orgId), time: scan.finishedAt ?? scan.createdAt, zone: typeof zone === 'string' && zone.length > 0 ? zone : null };
+  return {
+    scan, orgId, scopeKey: scopeKey(scan, orgId), time: scan.finishedAt ?? scan.createdAt,
+    zone: typeof zone === 'string' && zone.length > 0 ? zone : null, tags: scanTags(scan.spec.options['tags']),
+  };
+}
+
+function scanTags(v: unknown): string[] {
+  if (!Array.isArray(v)) return [];
+  const ok = v.filter((t): t is string => typeof t === 'string' && t.length > 0 && t.length <= MAX_TAG_LENGTH);
+  return [...new Set(ok)].sort().slice(0, MAX_SCAN_TAGS);
+}
+
+/**
+ * Records in a finished scan's own spec what it was run for — org, zone, tags — where the spec does
+ * not say already (the fleet runner records org and zone when it plans the scan, the in-process
+ * runner neither; tags only come from here). The fold, a rebuild and `trawl diff` read them from the
+ * scan, frozen as they were at the run: editing the assessment later does not rewrite the history of
+ * its scans. A scan already folded is left alone, for the same reason. Returns whether the spec
+ * changed.
+ */
+export async function recordRunContext(db: Kysely<Database>, scanId: string, run: RunContext): Promise<boolean> {
+  const folded = await db.selectFrom('inventory_scans').select('scan_id').where('scan_id', '=', scanId).executeTakeFirst();
+  if (folded !== undefined) return false;
+  const scan = await loadScan(db, scanId);
+  const options: Record<string, string | number | boolean | readonly string[]> = { ...scan.spec.options };
+  let changed = false;
+  if (options['org'] === undefined) {
+    options['org'] = run.orgId;
+    changed = true;
+  }
+  if (options['zone'] === undefined && run.zone !== null && run.zone.length > 0) {
+    options['zone'] = run.zone;
+    changed = true;
+  }
+  if (options['tags'] === undefined && run.tags.length > 0) {
+    options['tags'] = [...run.tags];
+    changed = true;
+  }
+  if (!changed) return false;
+  await db.updateTable('scans').set({ spec_json: JSON.stringify({ ...scan.spec, options }) }).where('id', '=', scanId).execute();
+  return true;
 }
 
 /** Two scans have the same scope when they asked for the same addresses and ports, shard included. */

@@ -9,7 +9,8 @@ export type FindingRow = Selectable<FindingsTable>;
 export type AssetRow = Selectable<AssetsTable>;
 export type AnnotationRow = Selectable<AssetAnnotationsTable>;
 
-export const PAGE_ROWS = 4000;
+/** Rows per page and side: small pages keep what is in flight young (cheaper to collect). */
+export const PAGE_ROWS = 1000;
 
 export function observationSide(db: Kysely<Database>, scanId: string, type: ObservationKind, pageSize = PAGE_ROWS): PagedSide<ObsRow> {
   return new PagedSide<ObsRow>(async (after) => {

@@ -32,7 +32,8 @@ export interface ScanSpec {
   readonly resolved: Readonly<Record<string, readonly string[]>>;
   readonly seed: string;
   readonly shard: { readonly index: number; readonly count: number };
-  readonly options: Readonly<Record<string, string | number | boolean>>;
+  /** Engine and run options; lists only for labels such as an assessment's `tags`. */
+  readonly options: Readonly<Record<string, string | number | boolean | readonly string[]>>;
 }
 
 export interface ScanRecord {

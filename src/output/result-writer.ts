@@ -22,6 +22,11 @@ export interface ScanSummaryInfo {
   readonly elapsedSeconds: number;
   /** Command-line arguments after the program name, as typed; nmap XML's `args` is "trawl " + these. */
   readonly args: readonly string[];
+  /**
+   * Records about the scan rather than a port (e.g. `{"type":"template-unsupported",…}`): the JSON
+   * lines writer appends them after the port lines; other formats have no place for them.
+   */
+  readonly records?: ReadonlyArray<{ readonly type: string }>;
 }
 
 /**
@@ -109,7 +114,10 @@ class LineWriter extends BaseWriter {
     return this.sink.write(this.row(o));
   }
 
-  protected async complete(): Promise<void> {}
+  protected async complete(info: ScanSummaryInfo): Promise<void> {
+    if (this.format !== 'jsonl' || info.records === undefined) return;
+    for (const r of info.records) await this.sink.write(`${JSON.stringify(r)}\n`);
+  }
   protected async release(): Promise<void> {}
 }
 

@@ -8,3 +8,4 @@ export { createSqliteQueue, openSqliteQueue, type SqliteQueueHandle, type Sqlite
 export { enqueueInTransaction, type KyselyHandle } from './sqlite/enqueue-in-transaction.js';
 export type { JobsDatabase } from './sqlite/jobs-schema.js';
 export { openBullmqQueue, type BullmqQueueOptions } from './bullmq/bullmq-queue.js';
+export { deferredQueue } from './deferred-queue.js';

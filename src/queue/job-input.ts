@@ -139,10 +139,12 @@ export function checkRateLimit(group: string, limit: RateLimit | null): { group:
   };
 }
 
-export function optionalFilter(filter: QueueFilter | undefined): { group?: string; zone?: string } {
+export function optionalFilter(filter: QueueFilter | undefined): { group?: string; zone?: string; kind?: string } {
   const group = optionalName(filter?.group, 'filter group');
   const zone = filter?.zone === undefined ? undefined : checkZone(filter.zone, 'filter zone');
-  return { ...(group !== null ? { group } : {}), ...(zone !== undefined ? { zone } : {}) };
+  const kind = filter?.kind;
+  if (kind !== undefined && (typeof kind !== 'string' || !KIND.test(kind))) throw bad(`filter kind must match ${KIND.source}, got ${shown(kind)}`);
+  return { ...(group !== null ? { group } : {}), ...(zone !== undefined ? { zone } : {}), ...(kind !== undefined ? { kind } : {}) };
 }
 
 export function checkJobRef(jobId: string, leaseToken?: string): void {

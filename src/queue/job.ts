@@ -100,6 +100,8 @@ export interface RateLimit {
 export interface QueueFilter {
   readonly group?: string;
   readonly zone?: string;
+  /** Only jobs of this kind (per-stage counts of an assessment). */
+  readonly kind?: string;
 }
 
 export interface HeartbeatResult {

@@ -12,7 +12,8 @@ import { createApiKey } from '../../src/api/queries/key-queries.js';
 import { createOrg } from '../../src/api/queries/org-queries.js';
 import { finishOrgScan, recordOrgScan } from '../../src/api/queries/scan-queries.js';
 import { applyScan } from '../../src/inventory/inventory-apply.js';
-import { recordFindingObservations } from '../../src/inventory/observation-writer.js';
+import { recordFindingObservations, recordServiceObservations } from '../../src/inventory/observation-writer.js';
+import type { ServiceIdentity } from '../../src/engines/identify/service-identity.js';
 import type { FindingSighting } from '../../src/inventory/observation-data.js';
 import { emptyCounters, type ScanSpec } from '../../src/model/scan.js';
 import { newScanId } from '../../src/scan/scan-id.js';
@@ -142,7 +143,11 @@ export interface SeededScan {
  */
 export async function seedFinishedScan(
   d: ApiDatabase, orgId: string,
-  hosts: readonly { ip: string; ports: readonly number[]; findings?: readonly (FindingSighting & { port: number })[]; cleanChecks?: readonly { port: number; checkId: string }[] }[],
+  hosts: readonly {
+    ip: string; ports: readonly number[]; findings?: readonly (FindingSighting & { port: number })[]; cleanChecks?: readonly { port: number; checkId: string }[];
+    /** What the identify stage would have recorded (optionally with the host name the target was given as). */
+    services?: readonly { port: number; identity: ServiceIdentity; hostname?: string }[];
+  }[],
   at: Date,
 ): Promise<SeededScan> {
   const scanId = newScanId(at.getTime());
@@ -167,6 +172,8 @@ export async function seedFinishedScan(
     });
   });
   if (findingInputs.length > 0) await recordFindingObservations(d.db, findingInputs);
+  const serviceInputs = hosts.flatMap((h) => (h.services ?? []).map((x) => ({ scanId, ip: h.ip, port: x.port, proto: 'tcp' as const, ts, identity: x.identity, ...(x.hostname !== undefined ? { hostname: x.hostname } : {}) })));
+  if (serviceInputs.length > 0) await recordServiceObservations(d.db, serviceInputs);
   await d.store.setScanStatus(scanId, 'done', ts);
   await recordOrgScan(d.db, { scanId, orgId, assessmentId: null, origin: 'manual', createdAt: ts });
   await finishOrgScan(d.db, scanId, 'done', null);

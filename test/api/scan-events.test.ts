@@ -226,6 +226,43 @@ for (const kind of dialects) describe(`assessment runs with live progress over S
     assert.equal(json(await call(f.app, f.a.viewer, 'GET', `/assessments/${id}`))['state'], 'idle');
     assert.equal((await call(f.app, f.a.analyst, 'POST', `/assessments/${id}/cancel`)).statusCode, 409);
   });
+
+  it('a cancel that lands after the port scan, while services are identified, still ends the run as cancelled and folds nothing', async () => {
+    // A tarpit: accepts and never says a word, so identification waits out its probes' timeouts.
+    const sockets = new Set<import('node:net').Socket>();
+    const tarpit = createServer((sock) => {
+      sockets.add(sock);
+      sock.on('error', () => undefined).on('close', () => sockets.delete(sock));
+    });
+    await new Promise<void>((res) => tarpit.listen(0, '127.0.0.9', res));
+    try {
+      const created = await call(f.app, f.a.analyst, 'POST', '/assessments', {
+        body: { name: 'cancel while identifying', targets: ['127.0.0.9'], ports: String(portOf(tarpit)), options: { discovery: 'off' } },
+      });
+      const id = String(json(created)['id']);
+      const stream = await subscribe(base, `/assessments/${id}/events?untilFinished=true`, f.a.viewer);
+      const run = await call(f.app, f.a.analyst, 'POST', `/assessments/${id}/run`);
+      assert.equal(run.statusCode, 202);
+      const scanId = String(json(run)['scanId']);
+      // The port scan (one probe) is over once its counters are in; the run is then identifying.
+      await waitFor(async () => {
+        const s = json<{ state: string; live: { progress: { done: number; planned: number } } | null }>(await call(f.app, f.a.viewer, 'GET', `/assessments/${id}`));
+        assert.equal(s.state, 'running', 'identification of a silent port outlasts this wait');
+        return s.live !== null && s.live.progress.planned === 1 && s.live.progress.done === 1 && sockets.size > 0;
+      });
+      assert.equal((await call(f.app, f.a.analyst, 'POST', `/assessments/${id}/cancel`)).statusCode, 202);
+      await stream.ended;
+      const finished = stream.events[stream.events.length - 1]!;
+      assert.equal(finished.event, 'run.finished');
+      assert.equal(finished.data['status'], 'cancelled');
+      assert.equal(json(await call(f.app, f.a.viewer, 'GET', `/scans/${scanId}`))['status'], 'cancelled');
+      const changes = json<{ items: unknown[] }>(await call(f.app, f.a.viewer, 'GET', `/changes?scanId=${scanId}`));
+      assert.deepEqual(changes.items, [], 'a cut-short run is not folded into the inventory');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((res) => tarpit.close(() => res()));
+    }
+  });
 });
 
 async function waitFor(cond: () => Promise<boolean>, ms = 10_000): Promise<void> {

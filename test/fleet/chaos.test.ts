@@ -1,10 +1,11 @@
 /**
  * The fleet under fire. A namespace field (/24, 20 ports) is scanned once by a clean single-process
- * `trawl scan` (the reference), then as a fleet assessment on BullMQ + PostgreSQL by three worker
- * processes while a killer kill -9s a random worker every ~2 s and starts a new one; then again with
- * the queue's Redis killed (no persistence: every queued job lost) and restarted mid-run, the store
- * reconciling the queue. Each run must end with exactly the reference's open ports: none missing,
- * none twice.
+ * `trawl scan -sV --checks safe` (the reference), then as a fleet assessment (discover → identify →
+ * check, the safe checks) on BullMQ + PostgreSQL by three worker processes while a killer kill -9s a
+ * random worker every ~1 s and starts a new one, through every stage; then again with the queue's
+ * Redis killed (no persistence: every queued job lost) and restarted mid-run, the store reconciling
+ * the queue. Each run must end with exactly the reference's open ports, service identities and
+ * findings: none missing, none twice.
  *
  * Workers run inside the scanner namespace (the only place the field is reachable from, and a place
  * with no route out); they reach Redis and PostgreSQL through unix sockets (see fleet-harness.ts).
@@ -26,6 +27,7 @@ import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
 import { fleetProblem, PgDatabase, PrivateRedis, runCliInNamespace, spawnWorkerInNamespace, type WorkerProcess } from './fleet-harness.js';
+import { snapshotOf, type ScanSnapshot } from './serve-harness.js';
 
 const INSTANCE = 'fleetchaos';
 const SEED = '4242';
@@ -37,11 +39,15 @@ async function openPorts(store: Store, scanId: string): Promise<string[]> {
   return keys;
 }
 
+/** How long a fleet run may take: three workers, identification and checks, a killer or a lost queue. */
+const RUN_DEADLINE_MS = 240_000;
+
 describe('fleet chaos: kill -9 workers, restart Redis; results equal a clean scan', { skip: problem ?? false }, () => {
   let dir: string;
   let truth: NetnsLabTruth;
   let ports: number[];
   let reference: string[];
+  let referenceSnapshot: ScanSnapshot;
   let redis: PrivateRedis;
   let pgdb: PgDatabase;
   let store: Store;
@@ -59,13 +65,14 @@ describe('fleet chaos: kill -9 workers, restart Redis; results equal a clean sca
 
     // The reference: one clean `trawl scan` process inside the namespace, same seed and ports.
     const refDb = join(dir, 'reference.db');
-    const r = await runCliInNamespace(INSTANCE, ['scan', truth.cidr, '-p', ports.join(','), '--seed', SEED, '--db', refDb, '-q']);
+    const r = await runCliInNamespace(INSTANCE, ['scan', truth.cidr, '-p', ports.join(','), '--seed', SEED, '--db', refDb, '-q', '-sV', '--checks', 'safe']);
     assert.equal(r.code, 0, r.stderr);
     const ref = await openSqliteStore(refDb);
     try {
       const scan = await ref.findScan('latest');
       assert.ok(scan);
       reference = (await openPorts(ref, scan.id)).sort();
+      referenceSnapshot = await snapshotOf(ref, scan.id);
     } finally {
       await ref.close();
     }
@@ -73,6 +80,8 @@ describe('fleet chaos: kill -9 workers, restart Redis; results equal a clean sca
     const want = Object.entries(truth.open).flatMap(([ip, ps]) => ps.filter((p) => ports.includes(p)).map((p) => `${ip}:${p}`)).sort();
     assert.deepEqual(reference, want, 'the reference scan finds exactly the open ports of the field');
     assert.ok(reference.length > 20, `a field worth the test: ${reference.length} open ports`);
+    assert.equal(referenceSnapshot.services.length, reference.length, 'the reference identifies every open port');
+    assert.ok(referenceSnapshot.findings.length >= 10, `the safe checks find things in the field: ${referenceSnapshot.findings.length}`);
   });
 
   after(async () => {
@@ -88,10 +97,11 @@ describe('fleet chaos: kill -9 workers, restart Redis; results equal a clean sca
     const queue = await openBullmqQueue({ url: redis.url, prefix, stalledCheckMs: 250 });
     const { scan, units } = await enqueueAssessment({
       store, queue,
-      request: { targets: [truth.cidr], ports, seed: BigInt(SEED), unitSize: 64, attempts: 50, zone: 'lab' },
+      request: { targets: [truth.cidr], ports, seed: BigInt(SEED), unitSize: 64, attempts: 50, zone: 'lab', stages: ['discover', 'identify', 'check'], checks: 'safe' },
     });
     assert.equal(units, 80, '5120 probes in units of 64');
-    const args = ['--queue', redis.url, '--prefix', prefix, '--db', pgdb.socketUrl, '--zone', 'lab', '--concurrency', '2', '--lease-ms', '1500', '--stalled-check-ms', '250', '--drain-ms', '3000', '-q'];
+    // Six jobs per worker: identify jobs wait on probe timeouts, so the stage is as fast as its parallelism.
+    const args = ['--queue', redis.url, '--prefix', prefix, '--db', pgdb.socketUrl, '--zone', 'lab', '--concurrency', '6', '--lease-ms', '1500', '--stalled-check-ms', '250', '--drain-ms', '3000', '-q'];
     const all: WorkerProcess[] = [];
     const workers: WorkerProcess[] = [];
     const respawn = (i: number): void => {
@@ -102,14 +112,14 @@ describe('fleet chaos: kill -9 workers, restart Redis; results equal a clean sca
     for (let i = 0; i < 3; i++) respawn(i);
     const stop = new AbortController();
     const chaosDone = chaos({ workers, respawn, queue, scanId: scan.id, stop: stop.signal });
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + RUN_DEADLINE_MS;
     try {
       for (;;) {
         const s = await store.getScan(scan.id);
         if (s?.status === 'done') break;
         if (Date.now() > deadline) {
           const st = await assessmentStatus(store, scan.id, queue).catch((e: unknown) => String(e));
-          assert.fail(`assessment not done in 60 s: ${JSON.stringify(st, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n${all.map((w) => w.stderr).join('').slice(-3000)}`);
+          assert.fail(`assessment not done in ${RUN_DEADLINE_MS / 1000} s: ${JSON.stringify(st, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n${all.map((w) => w.stderr).join('').slice(-3000)}`);
         }
         await sleep(200);
       }
@@ -132,27 +142,48 @@ describe('fleet chaos: kill -9 workers, restart Redis; results equal a clean sca
     assert.equal(rows[0]?.d, String(reference.length));
     const units = await store.listWorkUnits(scanId, 'discover');
     assert.ok(units.every((u) => u.state === 'done' && u.checkpoint === u.end), 'every unit done at its end');
+    // Services and findings: exactly the reference's, one row per (ip, port) each.
+    const snap = await snapshotOf(store, scanId);
+    assert.deepEqual(snap.services, referenceSnapshot.services, 'exactly the reference service identities');
+    assert.deepEqual(snap.findings, referenceSnapshot.findings, 'exactly the reference findings');
+    for (const type of ['service', 'finding']) {
+      const facts = await pgdb.query<{ n: string; d: string }>(`select count(*)::text as n, count(distinct (ip, port))::text as d from observations where scan_id = $1 and type = $2`, [scanId, type]);
+      assert.equal(facts[0]?.n, facts[0]?.d, `one ${type} fact per (ip, port)`);
+    }
+    const hosts = new Set(reference.map((k) => k.slice(0, k.lastIndexOf(':')))).size;
+    const checkUnits = await store.listWorkUnits(scanId, 'check');
+    assert.equal(checkUnits.length, hosts, 'one check unit per host with open ports');
+    assert.ok(checkUnits.every((u) => u.state === 'done'), 'every host checked');
   }
 
-  it('3 workers, one kill -9ed every ~1 s and replaced: exactly the reference ports', async () => {
+  it('3 workers, one kill -9ed every ~1 s and replaced, through discover, identify and check: exactly the reference results', async () => {
     let kills = 0;
-    const run = await runFleet(`chaos-kill-${process.pid}`, async ({ workers, respawn, stop }) => {
+    let laterKills = 0;
+    const run = await runFleet(`chaos-kill-${process.pid}`, async ({ workers, respawn, stop, scanId }) => {
+      let discovering = true;
       while (!stop.aborted) {
         // Often enough that a fast run still sees several kills: every kill costs the run a lease
-        // expiry, so the run cannot outpace the killer.
-        await sleep(600 + Math.random() * 600, undefined).catch(() => {});
+        // expiry, so the run cannot outpace the killer. Once discovery is done, every ~4 s: identifying
+        // one port can take ~10 s of nmap probe timeouts, the atom no crash can split, and a worker
+        // killed every ~3 s on average would rarely complete one (each port's fact is kept as it comes,
+        // so the stage still progresses across crashes at this rate).
+        await sleep(discovering ? 600 + Math.random() * 600 : 3000 + Math.random() * 2000, undefined).catch(() => {});
         if (stop.aborted) break;
         const i = Math.floor(Math.random() * workers.length);
         const victim = workers[i]!;
         victim.child.kill('SIGKILL');
         await victim.exited;
         kills++;
+        // Kills once discovery is complete land in the identify and check stages.
+        discovering = !(await store.listWorkUnits(scanId, 'discover')).every((u) => u.state === 'done');
+        if (!discovering) laterKills++;
         respawn(i);
       }
     });
     try {
       await assertExact(run.scanId);
       assert.ok(kills >= 2, `the killer struck during the run (${kills} kills)`);
+      assert.ok(laterKills >= 1, `the killer struck during identify/check too (${laterKills} of ${kills} kills)`);
       const killed = run.all.filter((w) => w.child.signalCode === 'SIGKILL').length;
       assert.equal(killed, kills);
       const counts = await run.queue.counts({ group: run.scanId });
@@ -165,7 +196,7 @@ describe('fleet chaos: kill -9 workers, restart Redis; results equal a clean sca
     }
   });
 
-  it('Redis killed (all queued jobs lost) and restarted mid-run: the store reconciles the queue, exactly the reference ports', async () => {
+  it('Redis killed (all queued jobs lost) and restarted mid-run: the store reconciles the queue, exactly the reference results', async () => {
     let restarted = false;
     let reconciled = 0;
     const run = await runFleet(`chaos-redis-${process.pid}`, async ({ queue, scanId, stop }) => {

@@ -1,11 +1,12 @@
 /**
- * The CLI with the fleet commands, run from this build: `trawl scan` plus `trawl worker` and
- * `trawl status`, as src/apps/cli/main.ts will register them (bin/trawl.js always loads dist/, so the
+ * The CLI with the fleet commands, run from this build: `trawl scan`, `trawl worker`, `trawl status`
+ * and `trawl serve`, as src/apps/cli/main.ts registers them (bin/trawl.js always loads dist/, so the
  * fleet tests launch this file to run the build they were compiled into).
  */
 import { Command, CommanderError } from 'commander';
 import { normaliseArgv } from '../../src/apps/cli/argv-normaliser.js';
 import { registerScanCommand, type CliIo } from '../../src/apps/cli/commands/scan-command.js';
+import { registerServeCommand } from '../../src/apps/cli/commands/serve-command.js';
 import { registerWorkerCommand } from '../../src/apps/cli/commands/worker-command.js';
 import { reportError } from '../../src/apps/cli/exit-codes.js';
 
@@ -14,6 +15,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const program = new Command().name('trawl').exitOverride();
   registerScanCommand(program, io);
   registerWorkerCommand(program, io);
+  registerServeCommand(program);
   try {
     await program.parseAsync(normaliseArgv(argv), { from: 'user' });
     return io.exitCode;

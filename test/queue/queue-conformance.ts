@@ -332,6 +332,28 @@ export function describeQueueConformance(name: string, open: () => Promise<Queue
         assert.equal((await q.counts({ group: 'A' })).waiting, 1);
       }));
 
+    it('counts and lists dead jobs by kind, within a group or across the queue', () =>
+      withQueue(async (q) => {
+        await q.enqueue([
+          { kind: 'discover-unit', payload: { i: 1 }, group: 'S' }, { kind: 'discover-unit', payload: { i: 2 }, group: 'S' },
+          { kind: 'check-host', payload: { i: 3 }, group: 'S', attempts: 1, priority: 0 }, { kind: 'check-host', payload: { i: 4 }, group: 'T' },
+        ]);
+        const [first] = await q.lease(W1, { max: 1, visibilityMs: 30_000 });
+        assert.ok(first);
+        assert.equal(first.kind, 'check-host', 'priority 0 first');
+        assert.deepEqual(await q.fail(first.id, first.leaseToken, 'poison'), { outcome: 'dead' });
+        const [second] = await q.lease(W1, { max: 1, visibilityMs: 30_000 });
+        assert.equal(second?.kind, 'discover-unit', 'FIFO within a priority');
+        assert.deepEqual(await q.counts({ group: 'S', kind: 'discover-unit' }), { waiting: 1, leased: 1, done: 0, failed: 0, dead: 0, waitingNoWorker: 0 });
+        assert.deepEqual(await q.counts({ group: 'S', kind: 'check-host' }), { waiting: 0, leased: 0, done: 0, failed: 0, dead: 1, waitingNoWorker: 0 });
+        const all = await q.counts({ kind: 'check-host' });
+        assert.equal(all.dead, 1);
+        assert.equal(all.waiting + all.leased, 1, 'the other group\'s check job');
+        assert.deepEqual((await q.listDead({ kind: 'check-host' })).map((d) => d.id), [first.id]);
+        assert.deepEqual(await q.listDead({ kind: 'discover-unit' }), []);
+        assert.deepEqual(await q.counts({ group: 'S', kind: 'nothing-of-this-kind' }), { waiting: 0, leased: 0, done: 0, failed: 0, dead: 0, waitingNoWorker: 0 });
+      }));
+
     it('holds a rate group to its limit across workers while other jobs flow', () =>
       withQueue(async (q, peer) => {
         const p = await peer();

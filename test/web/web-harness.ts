@@ -42,7 +42,8 @@ export async function ensureWebBuilt(): Promise<string> {
   return webRoot;
 }
 
-export const artifactsDir = join(repoRoot, 'artifacts', 'web');
+/** Screenshots and other files tests keep for people to look at: <repo>/test-artifacts/web (git-ignored). */
+export const artifactsDir = join(repoRoot, 'test-artifacts', 'web');
 
 export interface DashboardServer {
   readonly url: string;

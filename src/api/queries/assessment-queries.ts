@@ -14,7 +14,14 @@ export interface AssessmentOptions {
   readonly retries?: number;
   /** Probes per second over the whole scan (0: unpaced). */
   readonly rate?: number;
+  /** Identify the services on open ports (unset: the server's default, on). */
+  readonly identify?: boolean;
+  /** Which built-in checks run on identified services (unset: the server's default, safe). */
+  readonly checks?: CheckSelection;
 }
+
+/** none: no check; safe: the checks that never log in with guessed credentials; all: every built-in check. */
+export type CheckSelection = 'none' | 'safe' | 'all';
 
 export interface AssessmentInput {
   readonly name: string;
@@ -124,8 +131,13 @@ export async function releaseAssessment(db: Kysely<Database>, id: string, lastSc
   await db.updateTable('assessments').set(set).where('id', '=', id).execute();
 }
 
-/** After a crash nothing runs: assessments left `running` go back to idle (their scans are interrupted). */
-export async function releaseAllAssessments(db: Kysely<Database>): Promise<number> {
-  const r = await db.updateTable('assessments').set({ state: 'idle', updated_at: nowIso() }).where('state', '=', 'running').executeTakeFirst();
+/**
+ * After a crash nothing runs: assessments left `running` go back to idle (their scans are interrupted),
+ * except `keep`: runs a fleet runner picked up again (their work lives on in the store and the queue).
+ */
+export async function releaseAllAssessments(db: Kysely<Database>, keep: readonly string[] = []): Promise<number> {
+  let q = db.updateTable('assessments').set({ state: 'idle', updated_at: nowIso() }).where('state', '=', 'running');
+  if (keep.length > 0) q = q.where('id', 'not in', [...keep]);
+  const r = await q.executeTakeFirst();
   return Number(r.numUpdatedRows);
 }

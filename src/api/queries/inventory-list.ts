@@ -1,9 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import { findingFromRow } from '../../inventory/finding-lifecycle.js';
-import { assetFromRow, changeFromRow, serviceFromRow } from '../../inventory/inventory-queries.js';
-import type { AssetRecord, ChangeEvent, FindingRecord, ServiceRecord } from '../../inventory/inventory-types.js';
+import { assetFromRow, changeFromRow } from '../../inventory/inventory-queries.js';
+import type { AssetRecord, ChangeEvent, FindingRecord } from '../../inventory/inventory-types.js';
 import { ipSortKey } from '../../store/ip-key.js';
-import type { AssetState, ChangeKind, Database, FindingStatus, ServiceState, SeverityLevel } from '../../store/schema.js';
+import type { AssetState, ChangeKind, Database, FindingStatus, SeverityLevel } from '../../store/schema.js';
 import type { SortDirection } from '../pagination/cursor.js';
 import { keysetPage, mapPage, type Page, type SortKey } from '../pagination/keyset.js';
 import { jsonArrayContains } from './like-pattern.js';
@@ -77,22 +77,6 @@ export async function listAssetsPage(
 export async function getAsset(db: Kysely<Database>, orgId: string, address: string): Promise<AssetRecord | undefined> {
   const row = await db.selectFrom('assets').selectAll().where('org_id', '=', orgId).where('ip_key', '=', ipSortKey(address)).executeTakeFirst();
   return row && assetFromRow(row);
-}
-
-export const serviceSorts: Readonly<Record<string, SortKey>> = {
-  address: { name: 'address', columns: ['ip_key', 'port', 'proto'] },
-};
-
-export async function listServicesPage(
-  db: Kysely<Database>, orgId: string, f: { state?: ServiceState; port?: number; asset?: string; service?: string; product?: string }, p: PageArgs,
-): Promise<Page<ServiceRecord>> {
-  let q = db.selectFrom('services').selectAll().where('org_id', '=', orgId);
-  if (f.state !== undefined) q = q.where('state', '=', f.state);
-  if (f.port !== undefined) q = q.where('port', '=', f.port);
-  if (f.asset !== undefined) q = q.where('ip_key', '=', ipSortKey(f.asset));
-  if (f.service !== undefined) q = q.where('service_name', '=', f.service);
-  if (f.product !== undefined) q = q.where('product', '=', f.product);
-  return mapPage(await keysetPage(q, p, (r) => [r.ip_key, Number(r.port), r.proto]), serviceFromRow);
 }
 
 export const changeSorts: Readonly<Record<string, SortKey>> = {

@@ -121,8 +121,10 @@ export async function finishOrgScan(db: Kysely<Database>, scanId: string, status
   await db.updateTable('org_scans').set({ status, error, finished_at: nowIso() }).where('scan_id', '=', scanId).execute();
 }
 
-/** After a restart no scan of this process is running any more. */
-export async function interruptRunningOrgScans(db: Kysely<Database>): Promise<number> {
-  const r = await db.updateTable('org_scans').set({ status: 'interrupted', finished_at: nowIso() }).where('status', '=', 'running').executeTakeFirst();
+/** After a restart no scan of this process is running any more, except `keep` (fleet runs picked up again). */
+export async function interruptRunningOrgScans(db: Kysely<Database>, keep: readonly string[] = []): Promise<number> {
+  let q = db.updateTable('org_scans').set({ status: 'interrupted', finished_at: nowIso() }).where('status', '=', 'running');
+  if (keep.length > 0) q = q.where('scan_id', 'not in', [...keep]);
+  const r = await q.executeTakeFirst();
   return Number(r.numUpdatedRows);
 }

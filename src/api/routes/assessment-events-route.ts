@@ -34,9 +34,24 @@ export function registerAssessmentEvents(app: FastifyInstance, ctx: ApiContext):
     },
   }, async (request, reply) => {
     const p = principalOf(request);
-    const a = await getAssessment(ctx.db, p.orgId, request.params.id);
-    if (!a) throw notFound('assessment', request.params.id);
-    const snapshot = await statusOf(ctx, p.orgId, a);
+    // Subscribed before the snapshot is read: an event published while it is read (a run finishing)
+    // is held and sent after it, never lost between the two.
+    const early: RunEvent[] = [];
+    let deliver = (e: RunEvent): void => {
+      early.push(e);
+    };
+    const unsubscribe = ctx.events.subscribe((e: RunEvent) => {
+      if (e.orgId === p.orgId && e.assessmentId === request.params.id) deliver(e);
+    });
+    let snapshot: Record<string, unknown>;
+    try {
+      const a = await getAssessment(ctx.db, p.orgId, request.params.id);
+      if (!a) throw notFound('assessment', request.params.id);
+      snapshot = await statusOf(ctx, p.orgId, a);
+    } catch (e) {
+      unsubscribe();
+      throw e;
+    }
 
     reply.hijack();
     const res = reply.raw;
@@ -61,16 +76,17 @@ export function registerAssessmentEvents(app: FastifyInstance, ctx: ApiContext):
       res.end();
     };
     send('snapshot', snapshot);
-    const unsubscribe = ctx.events.subscribe((e: RunEvent) => {
-      if (ended || e.orgId !== p.orgId || e.assessmentId !== a.id) return;
+    deliver = (e: RunEvent): void => {
+      if (ended) return;
       if (e.type === 'run.progress' && res.writableLength > MAX_BUFFERED) return;
       const { orgId: _org, ...visible } = e;
       send(e.type, visible);
       if (e.type === 'run.finished' && request.query.untilFinished === true) end();
-    });
+    };
     const heartbeat = setInterval(() => res.write(': ping\n\n'), ctx.sseHeartbeatMs);
     heartbeat.unref();
     open.add(end);
     res.on('close', end);
+    for (const e of early.splice(0)) deliver(e);
   });
 }

@@ -33,6 +33,20 @@ const assessmentBodyProps = {
   tags: { type: 'array', maxItems: 50, items: tagSchema },
 } as const;
 
+/**
+ * The options of a PATCH without the schema's defaults: Ajv fills defaults in (useDefaults), which on
+ * a patch would silently reset every option the client left out — `{ rate: 200 }` turning host
+ * discovery back to auto. Unset here means unchanged.
+ */
+const optionsPatchSchema = {
+  ...assessmentOptionsSchema,
+  properties: Object.fromEntries(Object.entries(assessmentOptionsSchema.properties).map(([k, v]) => {
+    const { default: _default, ...rest } = v as Record<string, unknown>;
+    return [k, rest];
+  })),
+};
+const assessmentPatchProps = { ...assessmentBodyProps, options: optionsPatchSchema };
+
 interface CreateBody {
   name: string;
   targets: string[];
@@ -71,11 +85,19 @@ async function checkAssessmentInput(ctx: ApiContext, orgId: string, input: Parti
 }
 
 function optionsOf(o: Partial<AssessmentOptions> | undefined, base?: AssessmentOptions): AssessmentOptions {
+  const identify = o?.identify ?? base?.identify;
+  const checks = o?.checks ?? base?.checks;
+  // Checks read what identification found: asking for checks without it is a mistake worth naming.
+  if (identify === false && checks !== undefined && checks !== 'none') {
+    throw new TrawlError('TRAWL_E_VALIDATION', `body.options.checks "${checks}" needs service identification: set options.identify to true, or options.checks to "none"`, { field: 'body.options.checks', value: checks });
+  }
   return {
     applyBlocklist: o?.applyBlocklist ?? base?.applyBlocklist ?? true,
     discovery: o?.discovery ?? base?.discovery ?? 'auto',
     ...((o?.retries ?? base?.retries) !== undefined ? { retries: (o?.retries ?? base?.retries)! } : {}),
     ...((o?.rate ?? base?.rate) !== undefined ? { rate: (o?.rate ?? base?.rate)! } : {}),
+    ...(identify !== undefined ? { identify } : {}),
+    ...(checks !== undefined ? { checks } : {}),
   };
 }
 
@@ -149,7 +171,7 @@ export const assessmentRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx)
     schema: {
       tags, summary: 'Change an assessment (applies from its next run)',
       params: idParam,
-      body: { type: 'object', properties: assessmentBodyProps, additionalProperties: false, minProperties: 1 },
+      body: { type: 'object', properties: assessmentPatchProps, additionalProperties: false, minProperties: 1 },
       response: { 200: assessmentViewSchema, ...errorResponses },
     },
   }, async (request) => {

@@ -5,14 +5,15 @@ import { annotateAsset } from '../../inventory/inventory-queries.js';
 import { changeKinds } from '../../inventory/inventory-types.js';
 import { riskScores } from '../../inventory/risk-score.js';
 import { trendSeries } from '../../inventory/trend-series.js';
-import type { AssetState, ChangeKind, FindingStatus, ServiceState, SeverityLevel } from '../../store/schema.js';
+import type { AssetState, ChangeKind, FindingStatus, SeverityLevel } from '../../store/schema.js';
 import type { ApiContext } from '../api-context.js';
 import { principalOf } from '../auth/auth-plugin.js';
 import { notFound } from '../http/problem-plugin.js';
 import { errorResponses, idPattern, nullableString, pageOf, pageParams, pageQuery, problemResponse, tagSchema, zoneSchema, type PageQuery } from '../http/schemas.js';
 import {
-  assetSorts, changeSorts, findingSorts, getAsset, getOrgFinding, listAssetsPage, listChangesPage, listFindingsPage, listServicesPage, serviceSorts,
+  assetSorts, changeSorts, findingSorts, getAsset, getOrgFinding, listAssetsPage, listChangesPage, listFindingsPage,
 } from '../queries/inventory-list.js';
+import { defaultServiceOrder, listServicesPage, serviceSorts, type ServiceFilter } from '../queries/service-list.js';
 
 const str = { type: 'string' } as const;
 const int = { type: 'integer' } as const;
@@ -33,8 +34,15 @@ const serviceSchema = {
   type: 'object',
   properties: {
     address: str, port: int, proto: str,
-    identity: { anyOf: [{ type: 'object', properties: { name: str, product: nullableString, version: nullableString } }, { type: 'null' }] },
+    identity: { anyOf: [{ type: 'object', properties: { name: str, product: nullableString, version: nullableString, banner: nullableString } }, { type: 'null' }] },
     tls: { anyOf: [{ type: 'object', properties: { fingerprint: str, notAfter: nullableString } }, { type: 'null' }] },
+    hostnames: { type: 'array', items: str, description: 'Of the asset' },
+    zone: { ...nullableString, description: 'Of the asset' },
+    tags: { type: 'array', items: str, description: 'Of the asset' },
+    findings: {
+      type: 'object', description: 'Open findings on this service',
+      properties: { open: int, maxSeverity: { anyOf: [{ type: 'string', enum: severities }, { type: 'null' }] } },
+    },
     firstSeen: str, lastSeen: str, state: str, silentScans: int, lastScanId: str,
   },
 } as const;
@@ -112,22 +120,27 @@ export const inventoryRoutes: FastifyPluginAsync<ApiContext> = async (app, ctx) 
     return withoutOrg((await getAsset(ctx.db, p.orgId, request.params.address))!);
   });
 
-  app.get<{ Querystring: PageQuery & { state?: ServiceState; port?: number; asset?: string; service?: string; product?: string } }>('/services', {
+  app.get<{ Querystring: PageQuery & ServiceFilter }>('/services', {
     schema: {
-      tags: ['inventory'], summary: 'Services (address, port) with identity and TLS certificate',
+      tags: ['inventory'],
+      summary: 'Services (address, port) with identity, TLS certificate, the asset\'s zone and tags, and open findings',
+      description: 'Search (`q`: part of the address, a host name, service, product, version or banner, any case), filter (state, port, '
+        + 'asset, exact service or product, the asset\'s zone or tag, open findings: `hasFinding`, `check`, `minSeverity`) and sort '
+        + '(address, port, service, product, lastSeen). Every sort is an index walk: the first page of 100,000 services costs what the first of 100 does.',
       querystring: pageQuery(Object.keys(serviceSorts), {
         state: { type: 'string', enum: ['open', 'closed', 'unknown'] }, port: { type: 'integer', minimum: 0, maximum: 65535 }, asset: addressSchema,
         service: { type: 'string', maxLength: 100 }, product: { type: 'string', maxLength: 200 },
+        q: { type: 'string', maxLength: 200, description: 'Case-insensitive substring of the address, a host name, the service, product, version or banner' },
+        zone: zoneSchema, tag: tagSchema,
+        hasFinding: { type: 'boolean', description: 'true: services with an open finding; false: without' },
+        check: { type: 'string', minLength: 1, maxLength: 200, description: 'Services with an open finding of this check' },
+        minSeverity: { type: 'string', enum: severities, description: 'Services with an open finding of at least this severity' },
       }),
       response: { 200: pageOf(serviceSchema), ...errorResponses },
     },
   }, async (request) => {
-    const { state, port, asset, service, product } = request.query;
-    const page = await listServicesPage(ctx.db, principalOf(request).orgId, {
-      ...(state !== undefined ? { state } : {}), ...(port !== undefined ? { port } : {}), ...(asset !== undefined ? { asset } : {}),
-      ...(service !== undefined ? { service } : {}), ...(product !== undefined ? { product } : {}),
-    }, pageParams(request.query, serviceSorts, 'asc'));
-    return { items: page.items.map(withoutOrg), nextCursor: page.nextCursor };
+    const { limit: _l, cursor: _c, sort: _s, order: _o, ...filter } = request.query;
+    return listServicesPage(ctx.db, principalOf(request).orgId, filter, pageParams({ ...request.query }, serviceSorts, defaultServiceOrder(request.query.sort)));
   });
 
   app.get<{ Querystring: PageQuery & { severity?: SeverityLevel[]; status?: FindingStatus[]; check?: string; asset?: string; port?: number } }>('/findings', {

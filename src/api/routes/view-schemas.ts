@@ -29,6 +29,8 @@ export const assessmentOptionsSchema = {
     discovery: { type: 'string', enum: ['auto', 'on', 'off'], default: 'auto' },
     retries: { type: 'integer', minimum: 0, maximum: 5 },
     rate: { type: 'integer', minimum: 0, maximum: 1_000_000, description: 'Probes per second (0: unpaced)' },
+    identify: { type: 'boolean', description: 'Identify services on open ports (default: on)' },
+    checks: { type: 'string', enum: ['none', 'safe', 'all'], description: 'Built-in checks on identified services: none, safe (default; never logs in with guessed credentials) or all' },
   },
   additionalProperties: false,
 } as const;

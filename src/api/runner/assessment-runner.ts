@@ -1,3 +1,5 @@
+import type { AssessmentStatus } from '../../fleet/fleet-status.js';
+import type { JobQueue } from '../../queue/job-queue.js';
 import type { ScanRequest } from '../../scan/scan-runner.js';
 import type { Scope } from '../../scope/scope-builder.js';
 import type { LiveProgress } from './run-events.js';
@@ -13,6 +15,8 @@ export interface RunRequest {
   readonly tags: readonly string[];
   /** Optional engine overrides (probe rate, retries) from the assessment's options. */
   readonly tuning?: { readonly globalRate?: number; readonly retries?: number };
+  /** The stages after the port scan the assessment asks for; unset: the runner's default. */
+  readonly stages?: { readonly identify: boolean; readonly checks: string };
 }
 
 export interface LiveRun {
@@ -24,8 +28,8 @@ export interface LiveRun {
 }
 
 /**
- * Runs assessments. The API runs scans in its own process for now (`InProcessAssessmentRunner`); a
- * fleet runner that enqueues work units for remote workers implements the same interface.
+ * Runs assessments: `FleetAssessmentRunner` as chained work units on a job queue (run by workers in
+ * this process or others), `InProcessAssessmentRunner` as one scan in this process.
  * The caller has already claimed the assessment (idle → running); the runner releases it.
  */
 export interface AssessmentRunner {
@@ -38,4 +42,8 @@ export interface AssessmentRunner {
   idle(): Promise<void>;
   /** Stops every run (they end `interrupted`) and waits for them. */
   close(): Promise<void>;
+  /** The job queue runs are on (fleet runners): per-stage job states, dead letters, redrive. */
+  readonly queue?: JobQueue;
+  /** The latest per-stage reading of a running scan, kept by a runner that polls (its pace gives the ETAs). */
+  recentStatus?(scanId: string): AssessmentStatus | undefined;
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { TrawlError } from '../../errors/trawl-error.js';
+import type { TemplateSet } from '../../checks/nuclei/index.js';
 import { runCheckStage } from '../../scan/check-stage.js';
 import { identifyScan } from '../../scan/identify-scan.js';
 import { runScan, type ScanOutcome, type ScanProgress } from '../../scan/scan-runner.js';
@@ -29,6 +30,8 @@ export interface RunStages {
   readonly identify: boolean;
   /** A `--checks` selection; 'none' runs no check. */
   readonly checks: string;
+  /** nuclei templates run in the check stage beside the checks (`trawl serve --templates`). */
+  readonly templates?: TemplateSet;
 }
 
 export const DEFAULT_RUN_STAGES: RunStages = { identify: true, checks: 'safe' };
@@ -121,7 +124,11 @@ export class InProcessAssessmentRunner implements AssessmentRunner {
         async (outcome) => {
           clearInterval(ticker);
           const linked = await recorded;
-          const status: OrgScanStatus = outcome.interrupted ? (active.cancelled ? 'cancelled' : 'interrupted') : 'done';
+          // A cancel that lands after the port scan, while identify or the checks run, cuts those
+          // stages short: the run is as incomplete as one stopped mid-scan, and must not be folded
+          // into the inventory as done (unchecked findings would read as fixed).
+          const cut = outcome.interrupted || active.controller.signal.aborted;
+          const status: OrgScanStatus = cut ? (active.cancelled ? 'cancelled' : 'interrupted') : 'done';
           await this.#finish(active, linked, status, null, Number(outcome.scan.counters.openFound));
         },
         async (e: unknown) => {
@@ -146,12 +153,14 @@ export class InProcessAssessmentRunner implements AssessmentRunner {
    * run, so the inventory gets identities, certificates and findings.
    */
   async #laterStages(active: Active, outcome: ScanOutcome): Promise<ScanOutcome> {
-    const stages = this.#opts.stages === undefined ? DEFAULT_RUN_STAGES : this.#opts.stages;
+    const stages = active.run.stages ?? (this.#opts.stages === undefined ? DEFAULT_RUN_STAGES : this.#opts.stages);
     if (stages === null || outcome.interrupted || active.controller.signal.aborted) return outcome;
     const { store } = this.#opts;
     const signal = active.controller.signal;
-    if (stages.identify || stages.checks !== 'none') await identifyScan(store, outcome.scan.id, { guard: outcome.guard.check, signal });
-    if (stages.checks !== 'none' && !signal.aborted) await runCheckStage({ store, scanId: outcome.scan.id, selection: stages.checks, guard: outcome.guard.check, signal });
+    // Templates are the server's (loaded once at start), whatever stages a run asks for.
+    const templates = this.#opts.stages?.templates;
+    if (stages.identify || stages.checks !== 'none' || templates) await identifyScan(store, outcome.scan.id, { guard: outcome.guard.check, signal });
+    if ((stages.checks !== 'none' || templates) && !signal.aborted) await runCheckStage({ store, scanId: outcome.scan.id, selection: stages.checks, guard: outcome.guard.check, signal, ...(templates ? { templates } : {}) });
     return outcome;
   }
 

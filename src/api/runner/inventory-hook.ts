@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { applyScan } from '../../inventory/inventory-apply.js';
 import type { ChangeEvent } from '../../inventory/inventory-types.js';
+import { recordRunContext } from '../../inventory/scan-context.js';
 import type { Notifier } from '../../notify/notifier.js';
 import type { NotificationEvent, NotificationEventType } from '../../notify/notification-event.js';
 import type { Database, SeverityLevel } from '../../store/schema.js';
@@ -22,13 +23,16 @@ function severityOf(c: ChangeEvent): SeverityLevel | undefined {
 }
 
 /**
- * After a run finishes: fold the scan into the org's inventory (src/inventory), then notify its
- * finding events one by one (finding.opened / reopened / fixed, with severity) and the other changes
- * as one change.detected summary. Interrupted and failed scans are not folded.
+ * After a run finishes: record on the scan the org, zone and tags of its assessment (so its assets
+ * carry them, in this fold and in any rebuild), fold the scan into the org's inventory
+ * (src/inventory), then notify its finding events one by one (finding.opened / reopened / fixed, with
+ * severity) and the other changes as one change.detected summary. Interrupted and failed scans are
+ * not folded.
  */
 export function inventoryAfterRun(db: Kysely<Database>, notifier: Notifier): (run: FinishedRun) => Promise<void> {
   return async (run) => {
     if (run.status !== 'done') return;
+    await recordRunContext(db, run.scanId, run);
     const result = await applyScan(db, run.scanId);
     if (!result.applied) return;
     const base = { orgId: run.orgId, zone: run.zone, tags: run.tags };

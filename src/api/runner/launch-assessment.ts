@@ -39,5 +39,9 @@ export async function launchAssessment(deps: LaunchDeps, orgId: string, assessme
   return deps.runner.start({
     orgId, assessmentId: a.id, origin, request, scope, zone: a.zone, tags: a.tags,
     tuning: { ...(a.options.rate !== undefined ? { globalRate: a.options.rate } : {}), ...(a.options.retries !== undefined ? { retries: a.options.retries } : {}) },
+    // Only what the assessment says; what it leaves unset stays the runner's default (identify + safe checks).
+    ...(a.options.identify !== undefined || a.options.checks !== undefined
+      ? { stages: { identify: a.options.identify ?? true, checks: a.options.checks ?? (a.options.identify === false ? 'none' : 'safe') } }
+      : {}),
   });
 }

@@ -18,3 +18,7 @@ export { parseRe2 } from './regex/re2-syntax.js';
 export { payloadCombinations, combinationCount, MAX_PAYLOAD_COMBINATIONS } from './payload-generator.js';
 export { parseJsonQuery, runJsonQuery, type JsonQuery } from './operators/json-query.js';
 export type * from './template-types.js';
+export { runTemplateJobs, resolveRunLimits, TEMPLATE_RUN_DEFAULTS, type TemplateJob } from './template-runner.js';
+export { templateCheckIds } from './nuclei-result.js';
+export { loadTemplateSet, selectTemplates, intrusiveReason, summarizeTemplateSet, formatTemplateSetSummary, templateSetRecords, type TemplateSet, type TemplateSelection, type TemplateRunLimits, type TemplateNotRun, type NotRunStatus, type TemplateSetSummary, type LoadTemplateSetOptions } from './template-set.js';
+export { parseFlow, FLOW_SCRIPT_REASON, type FlowParse, type FlowBlock } from './template-flow.js';

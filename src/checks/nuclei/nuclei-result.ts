@@ -16,7 +16,7 @@ import type { FindingSighting } from '../../inventory/observation-data.js';
 import type { JsonValue } from '../../inventory/inventory-types.js';
 import type { TrawlErrorCode } from '../../errors/error-catalogue.js';
 import { isIP } from 'node:net';
-import type { NucleiSeverity, TemplateClassification, TemplateProtocol } from './template-types.js';
+import type { NucleiSeverity, NucleiTemplate, TemplateClassification, TemplateProtocol } from './template-types.js';
 
 export interface NucleiTarget {
   /** http(s)://host:port/path; derived from host/port/tls when absent. */
@@ -61,7 +61,13 @@ export interface NucleiResult {
   readonly ts: string;
 }
 
-export type RunOutcome = 'matched' | 'clean' | 'error' | 'skipped';
+/**
+ * matched: at least one result. clean: every exchange was answered and nothing matched — the only
+ * outcome that says "not there". timeout: an exchange timed out or the template's time budget ran
+ * out. error: refused, answered in another protocol, a service given up on, a budget spent, a bug.
+ * skipped: nothing was sent (port filter, non-TLS target, unresolved variables).
+ */
+export type RunOutcome = 'matched' | 'clean' | 'timeout' | 'error' | 'skipped';
 
 export interface NucleiRunRecord {
   readonly kind: 'ran';
@@ -69,12 +75,18 @@ export interface NucleiRunRecord {
   readonly protocol: TemplateProtocol;
   readonly target: NucleiTarget;
   readonly outcome: RunOutcome;
+  /**
+   * Every exchange the template meant to make was made and answered: true for clean, and for a
+   * match that was not cut short. Only a complete run can say a matcher did not fire.
+   */
+  readonly complete: boolean;
   /** Requests (connections) actually sent. */
   readonly requests: number;
   readonly matches: number;
   /** Why requests were skipped, connection failures, and the like. */
   readonly notes: readonly string[];
-  readonly error?: { readonly code: TrawlErrorCode | 'CONNECT'; readonly message: string };
+  /** CONNECT: the service did not answer usably; LIMIT: the request budget ran out. */
+  readonly error?: { readonly code: TrawlErrorCode | 'CONNECT' | 'LIMIT'; readonly message: string };
 }
 
 export type NucleiEvent = NucleiResult | NucleiRunRecord;
@@ -90,9 +102,23 @@ const SEVERITY: Readonly<Record<NucleiSeverity, FindingSighting['severity']>> = 
 
 const MAX_EVIDENCE_VALUES = 20;
 const MAX_EVIDENCE_VALUE = 500;
+const MAX_EVIDENCE_RESPONSE = 1024;
 
 export function findingCheckId(r: Pick<NucleiResult, 'templateId' | 'matcherName'>): string {
   return r.matcherName ? `nuclei:${r.templateId}:${r.matcherName}` : `nuclei:${r.templateId}`;
+}
+
+/**
+ * Every check id a template's findings can carry: nuclei:<id>, and nuclei:<id>:<name> for each named
+ * matcher of an OR block (nuclei reports those separately). A complete run vouches for all of them.
+ */
+export function templateCheckIds(t: NucleiTemplate): string[] {
+  const ids = new Set<string>([`nuclei:${t.id}`]);
+  for (const r of t.requests) {
+    if (r.operators.condition !== 'or') continue;
+    for (const m of r.operators.matchers) if (m.name !== undefined && !m.internal) ids.add(findingCheckId({ templateId: t.id, matcherName: m.name }));
+  }
+  return [...ids];
 }
 
 export function toFindingSighting(r: NucleiResult): FindingSighting {
@@ -142,6 +168,10 @@ export function toFinding(r: NucleiResult): Finding {
   if (r.extractedResults.length > 0) evidence['extracted'] = clip(r.extractedResults);
   if (r.matchedValues.length > 0) evidence['matched'] = clip(r.matchedValues);
   if (r.payload) evidence['payload'] = Object.fromEntries(Object.entries(r.payload).slice(0, MAX_EVIDENCE_VALUES).map(([k, v]) => [k, v.slice(0, MAX_EVIDENCE_VALUE)]));
+  // The start of what matched: the request line and the response as received.
+  if (r.request !== undefined) evidence['request'] = r.request.split(/\r?\n/, 1)[0]!.slice(0, MAX_EVIDENCE_VALUE);
+  if (r.response !== undefined) evidence['response'] = r.response.slice(0, MAX_EVIDENCE_RESPONSE);
+  if (r.tags.length > 0) evidence['tags'] = clip(r.tags);
   const shown = r.extractedResults.length > 0 ? `: ${clip(r.extractedResults.slice(0, 3)).join(', ')}` : '';
   const cvss = cvssOf(r);
   const hostname = isIP(r.target.host) === 0 ? r.target.host : undefined;

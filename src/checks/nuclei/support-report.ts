@@ -16,7 +16,7 @@ export interface SupportSummary {
 }
 
 /** Normalises reasons that embed a value (a path, a pattern) so like counts with like. */
-function reasonKey(r: string): string {
+export function reasonKey(r: string): string {
   return r
     .replace(/"[^"]*"/g, '"…"')
     .replace(/^(matcher|extractor|input) \d+/, '$1 N')

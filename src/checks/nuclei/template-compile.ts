@@ -13,6 +13,7 @@ import { parseJsonQuery, type JsonQuery } from './operators/json-query.js';
 import { payloadProblem } from './payload-generator.js';
 import { compileRe2, type GuardedRegex } from './regex/guarded-regex.js';
 import { parseRe2 } from './regex/re2-syntax.js';
+import { parseFlow } from './template-flow.js';
 import type {
   AttackType,
   CompiledExtractor,
@@ -27,6 +28,7 @@ import type {
   RequestSpec,
   SslRequestSpec,
   TemplateClassification,
+  TemplateFlow,
   TemplateInfo,
   TemplateProtocol,
   TlsVersionName,
@@ -80,19 +82,19 @@ class Problems {
 const ID_RE = /^([a-zA-Z0-9]+[-_])*[a-zA-Z0-9]+$/;
 const SEVERITIES: readonly NucleiSeverity[] = ['info', 'low', 'medium', 'high', 'critical', 'unknown'];
 
+/** Protocols this engine does not run, by design: each needs something a network check must not do. */
 const UNSUPPORTED_PROTOCOLS: Readonly<Record<string, string>> = {
-  dns: 'dns protocol is not supported',
+  dns: 'dns protocol is not supported (the check stage never resolves names)',
   file: 'file protocol is not supported (checks run against network targets)',
-  headless: 'headless (browser) protocol is not supported',
+  headless: 'headless (browser) protocol is not supported (no browser runtime)',
   code: 'code protocol is not supported (it runs local programs)',
-  javascript: 'javascript protocol is not supported',
+  javascript: 'javascript protocol is not supported (no script runtime)',
   websocket: 'websocket protocol is not supported',
-  whois: 'whois protocol is not supported',
+  whois: 'whois protocol is not supported (it queries external registries)',
   workflows: 'workflows are not supported (run the referenced templates directly)',
-  flow: 'flow (scripted multi-step execution) is not supported',
 };
 
-const TOP_KEYS = new Set(['id', 'info', 'variables', 'constants', 'http', 'requests', 'network', 'tcp', 'ssl', 'stop-at-first-match', 'self-contained', 'signature', ...Object.keys(UNSUPPORTED_PROTOCOLS)]);
+const TOP_KEYS = new Set(['id', 'info', 'variables', 'constants', 'http', 'requests', 'network', 'tcp', 'ssl', 'stop-at-first-match', 'self-contained', 'signature', 'flow', ...Object.keys(UNSUPPORTED_PROTOCOLS)]);
 
 /** Names the engine always defines for a target. */
 export const BUILTIN_VARIABLES: ReadonlySet<string> = new Set(['BaseURL', 'RootURL', 'Hostname', 'Host', 'Port', 'Path', 'File', 'Scheme', 'FQDN', 'RDN', 'DN', 'SD', 'TLD', 'Input', 'ip', 'IP', 'randstr']);
@@ -124,7 +126,11 @@ function walkStrings(v: unknown, f: (s: string) => void, depth = 0): void {
   }
 }
 
-function parseInfo(v: unknown, p: Problems): TemplateInfo | undefined {
+/** NVD's placeholders for "no specific CWE" (nuclei-templates use them); they name no weakness. */
+const NVD_CWE_PLACEHOLDERS: ReadonlySet<string> = new Set(['NVD-CWE-OTHER', 'NVD-CWE-NOINFO']);
+
+/** `workflow`: a workflow file, where nuclei does not require a severity. */
+function parseInfo(v: unknown, p: Problems, workflow = false): TemplateInfo | undefined {
   if (!isObj(v)) {
     p.bad('info is missing or not a mapping');
     return undefined;
@@ -134,7 +140,7 @@ function parseInfo(v: unknown, p: Problems): TemplateInfo | undefined {
   const authors = commaList(v['author']);
   if (authors === undefined || authors.length === 0) p.bad('info.author is required');
   const sevRaw = typeof v['severity'] === 'string' ? v['severity'].trim().toLowerCase() : '';
-  if (!SEVERITIES.includes(sevRaw as NucleiSeverity)) p.bad(sevRaw === '' ? 'info.severity is required' : `info.severity "${sevRaw}" is not one of ${SEVERITIES.join(', ')}`);
+  if (!SEVERITIES.includes(sevRaw as NucleiSeverity) && !(workflow && sevRaw === '')) p.bad(sevRaw === '' ? 'info.severity is required' : `info.severity "${sevRaw}" is not one of ${SEVERITIES.join(', ')}`);
   const tags = commaList(v['tags']);
   if (tags === undefined) p.bad('info.tags must be a string or a list of strings');
   const reference = strList(v['reference']);
@@ -151,7 +157,7 @@ function parseInfo(v: unknown, p: Problems): TemplateInfo | undefined {
       const cve = commaList(c['cve-id']) ?? [];
       const cwe = commaList(c['cwe-id']) ?? [];
       for (const x of cve) if (!/^CVE-\d{4}-\d{4,}$/i.test(x)) p.bad(`classification cve-id "${x}" is not CVE-YYYY-NNNN`);
-      for (const x of cwe) if (!/^CWE-\d+$/i.test(x)) p.bad(`classification cwe-id "${x}" is not CWE-N`);
+      for (const x of cwe) if (!/^CWE-\d+$/i.test(x) && !NVD_CWE_PLACEHOLDERS.has(x.toUpperCase())) p.bad(`classification cwe-id "${x}" is not CWE-N (or NVD-CWE-Other / NVD-CWE-noinfo)`);
       const scoreRaw = c['cvss-score'];
       let cvssScore: number | undefined;
       if (scoreRaw !== undefined && scoreRaw !== null) {
@@ -161,7 +167,8 @@ function parseInfo(v: unknown, p: Problems): TemplateInfo | undefined {
       const metrics = typeof c['cvss-metrics'] === 'string' ? c['cvss-metrics'] : undefined;
       classification = {
         cveId: cve.map((x) => x.toUpperCase()),
-        cweId: cwe.map((x) => x.toUpperCase()),
+        // The NVD placeholders say "no CWE": findings carry only real CWE ids.
+        cweId: cwe.map((x) => x.toUpperCase()).filter((x) => !NVD_CWE_PLACEHOLDERS.has(x)),
         ...(cvssScore !== undefined && Number.isFinite(cvssScore) ? { cvssScore } : {}),
         ...(metrics !== undefined ? { cvssMetrics: metrics } : {}),
       };
@@ -171,7 +178,7 @@ function parseInfo(v: unknown, p: Problems): TemplateInfo | undefined {
   return {
     name,
     authors: authors ?? [],
-    severity: sevRaw as NucleiSeverity,
+    severity: (sevRaw === '' ? 'unknown' : sevRaw) as NucleiSeverity,
     tags: tags ?? [],
     ...(typeof description === 'string' ? { description: description.trim() } : {}),
     reference: reference ?? [],
@@ -180,8 +187,8 @@ function parseInfo(v: unknown, p: Problems): TemplateInfo | undefined {
   };
 }
 
-const INTRUSIVE_TAGS = new Set(['intrusive', 'brute', 'bruteforce', 'default-login', 'fuzz', 'fuzzing', 'dos', 'rce', 'sqli', 'injection']);
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+export const INTRUSIVE_TAGS: ReadonlySet<string> = new Set(['intrusive', 'brute', 'bruteforce', 'default-login', 'fuzz', 'fuzzing', 'dos', 'rce', 'sqli', 'injection']);
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function isIntrusive(info: TemplateInfo, requests: readonly RequestSpec[]): boolean {
   if (info.tags.some((t) => INTRUSIVE_TAGS.has(t.toLowerCase()))) return true;
@@ -218,10 +225,17 @@ function checkDsl(expr: string, p: Problems, where: string, allowRandom: boolean
   return true;
 }
 
-/** Checks {{markers}} in request text; records variables the text needs. */
+/** A variable name with dashes (`x-wp-nonce`): nuclei replaces `{{x-wp-nonce}}` by such a variable. */
+const DASHED_NAME = /^[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)+$/;
+
+/**
+ * Checks {{markers}} in request text; records variables the text needs. A dashed marker is
+ * recorded as is: whether it names a variable or is a subtraction is known only once every
+ * variable is (see compileTemplate).
+ */
 function checkMarkers(text: string, p: Problems, where: string, used: Set<string>): void {
   for (const inner of markersIn(text)) {
-    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(inner)) {
+    if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(inner) || DASHED_NAME.test(inner)) {
       used.add(inner);
       continue;
     }
@@ -270,7 +284,7 @@ function compileMatcher(m: unknown, i: number, defaultPart: string, p: Problems)
   for (const k of Object.keys(m)) if (!MATCHER_KEYS.has(k)) p.bad(`${where}: unknown field "${k}"`);
   const type = m['type'];
   if (type === 'xpath') {
-    p.unsup('xpath matchers are not supported');
+    p.unsup('xpath matchers are not supported (no HTML/XML parser in the engine)');
     return undefined;
   }
   if (type !== 'word' && type !== 'regex' && type !== 'status' && type !== 'size' && type !== 'binary' && type !== 'dsl') {
@@ -339,7 +353,7 @@ function compileExtractor(x: unknown, i: number, defaultPart: string, p: Problem
   for (const k of Object.keys(x)) if (!EXTRACTOR_KEYS.has(k)) p.bad(`${where}: unknown field "${k}"`);
   const type = x['type'];
   if (type === 'xpath') {
-    p.unsup('xpath extractors are not supported');
+    p.unsup('xpath extractors are not supported (no HTML/XML parser in the engine)');
     return undefined;
   }
   if (type !== 'regex' && type !== 'kval' && type !== 'json' && type !== 'dsl') {
@@ -431,6 +445,31 @@ function readPayloadFile(file: string, ctx: CompileContext, p: Problems, name: s
   return lines;
 }
 
+/** Variable, constant and payload names: nuclei takes any key; `-` is common (`x-wp-nonce`). */
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+const AGGRESSION_LEVELS = ['low', 'medium', 'high'] as const;
+
+/**
+ * A payload given per aggression level (`low:`/`medium:`/`high:` lists, nuclei's -fuzz-aggression):
+ * nuclei's default level is low, whose list is used; medium and high add to it only on request.
+ */
+function aggressionPayloads(name: string, v: Obj, p: Problems): unknown[] | undefined {
+  for (const [k, list] of Object.entries(v)) {
+    if (!(AGGRESSION_LEVELS as readonly string[]).includes(k)) {
+      p.bad(`payload "${name}": invalid aggression level "${k}" (low, medium or high)`);
+      return undefined;
+    }
+    if (!Array.isArray(list)) {
+      p.bad(`payload "${name}": aggression level "${k}" must be a list`);
+      return undefined;
+    }
+  }
+  const low = v['low'];
+  if (v['medium'] !== undefined || v['high'] !== undefined) p.caveat(`payload "${name}": only the default aggression level (low) is used`);
+  return Array.isArray(low) ? low : [];
+}
+
 function compilePayloads(r: Obj, ctx: CompileContext, p: Problems): PayloadSpec | undefined {
   const raw = r['payloads'];
   if (raw === undefined || raw === null) {
@@ -442,8 +481,10 @@ function compilePayloads(r: Obj, ctx: CompileContext, p: Problems): PayloadSpec 
     return undefined;
   }
   const sets = new Map<string, string[]>();
-  for (const [name, v] of Object.entries(raw)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) p.bad(`payload name "${name}" is not a valid variable name`);
+  for (const [name, v0] of Object.entries(raw)) {
+    if (!VARIABLE_NAME.test(name)) p.bad(`payload name "${name}" is not a valid variable name`);
+    const v = isObj(v0) ? aggressionPayloads(name, v0, p) : v0;
+    if (v === undefined) continue;
     if (typeof v === 'string' && !v.includes('\n')) {
       const lines = readPayloadFile(v, ctx, p, name);
       if (lines) sets.set(name, lines);
@@ -504,9 +545,12 @@ function compileHttp(r: Obj, ctx: CompileContext, p: Problems, used: Set<string>
     while (lines[0]?.startsWith('@')) {
       const ann = lines.shift()!;
       if (/^@timeout\s*:/i.test(ann)) p.caveat('@timeout annotation ignored (the run timeout applies)');
-      else p.unsup(`raw request annotation ${ann.split(':')[0]} is not supported`);
+      else if (!/^@tls-sni\s*:/i.test(ann)) p.unsup(`raw request annotation ${ann.split(':')[0]} is not supported`);
+      // @tls-sni only names the TLS server name; the connection still goes to the target.
     }
-    if (!/^[A-Za-z]+ \S+ HTTP\/\d(\.\d)?\s*$/.test(lines[0] ?? '')) p.bad(`raw request does not start with "METHOD target HTTP/x": ${JSON.stringify((lines[0] ?? '').slice(0, 60))}`);
+    // Markers may hold spaces ({{repeat("A", 518)}}); the line is checked with each as one token.
+    const requestLine = (lines[0] ?? '').replace(/\{\{[\s\S]*?\}\}/g, 'X');
+    if (!/^[A-Za-z]+ \S+ HTTP\/\d(\.\d)?\s*$/.test(requestLine)) p.bad(`raw request does not start with "METHOD target HTTP/x": ${JSON.stringify((lines[0] ?? '').slice(0, 60))}`);
     checkMarkers(block, p, 'raw request', used);
   }
   const headers: [string, string][] = [];
@@ -615,10 +659,12 @@ function compileSsl(r: Obj, p: Problems, used: Set<string>): SslRequestSpec | un
   if (!/^\{\{(Host|Hostname)\}\}(:\{\{Port\}\}|:\d{1,5})?$/.test(address)) p.unsup(`ssl address "${address}" is not the target`);
   checkMarkers(address, p, 'address', used);
   const version = (k: string): TlsVersionName | undefined => {
-    const v = r[k];
-    if (v === undefined) return undefined;
+    const v0 = r[k];
+    if (v0 === undefined) return undefined;
+    // tlsx (nuclei's TLS client) names SSL 3.0 "ssl30".
+    const v = v0 === 'ssl30' ? 'sslv3' : v0;
     if (typeof v !== 'string' || !TLS_NAMES.has(v as TlsVersionName)) {
-      p.bad(`${k} must be one of ${[...TLS_NAMES].join(', ')}`);
+      p.bad(`${k} must be one of ${[...TLS_NAMES].join(', ')} (or ssl30)`);
       return undefined;
     }
     return v as TlsVersionName;
@@ -638,7 +684,7 @@ export function compileTemplate(doc: unknown, ctx: CompileContext): CompileOutco
   const id = typeof idRaw === 'string' ? idRaw : undefined;
   if (id === undefined) p.bad('id is required');
   else if (!ID_RE.test(id)) p.bad(`id "${id}" must be letters/digits joined by - or _`);
-  const info = parseInfo(doc['info'], p);
+  const info = parseInfo(doc['info'], p, doc['workflows'] !== undefined);
   for (const k of Object.keys(doc)) if (!TOP_KEYS.has(k)) p.bad(`unknown top-level field "${k}"`);
 
   walkStrings(doc, (s) => {
@@ -650,7 +696,7 @@ export function compileTemplate(doc: unknown, ctx: CompileContext): CompileOutco
 
   const protoKeys = (['http', 'requests', 'network', 'tcp', 'ssl'] as const).filter((k) => doc[k] !== undefined);
   const protocols = new Set(protoKeys.map((k) => (k === 'requests' ? 'http' : k === 'network' ? 'tcp' : k)));
-  const foreign = Object.keys(UNSUPPORTED_PROTOCOLS).some((k) => doc[k] !== undefined && k !== 'flow');
+  const foreign = Object.keys(UNSUPPORTED_PROTOCOLS).some((k) => doc[k] !== undefined);
   if (protocols.size === 0 && !foreign) p.bad('template has no requests (http, tcp/network or ssl)');
   if (protocols.size > 1 || (protocols.size === 1 && foreign)) p.unsup('multi-protocol templates are not supported');
   if (protoKeys.includes('http') && protoKeys.includes('requests')) p.bad('both http and requests are set');
@@ -667,7 +713,7 @@ export function compileTemplate(doc: unknown, ctx: CompileContext): CompileOutco
     }
     const out: [string, string][] = [];
     for (const [k, x] of Object.entries(v)) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) p.bad(`${key} name "${k}" is not a valid variable name`);
+      if (!VARIABLE_NAME.test(k)) p.bad(`${key} name "${k}" is not a valid variable name`);
       if (typeof x !== 'string' && typeof x !== 'number' && typeof x !== 'boolean') {
         p.bad(`${key}.${k} must be a scalar`);
         continue;
@@ -683,6 +729,7 @@ export function compileTemplate(doc: unknown, ctx: CompileContext): CompileOutco
 
   const protocol = [...protocols][0] as TemplateProtocol | undefined;
   const requests: RequestSpec[] = [];
+  const blockIds: Array<string | undefined> = [];
   if (protocols.size === 1 && protoKeys.length === 1) {
     const list = doc[protoKeys[0]!];
     if (!Array.isArray(list) || list.length === 0) p.bad(`${protoKeys[0]} must be a non-empty list of requests`);
@@ -693,15 +740,35 @@ export function compileTemplate(doc: unknown, ctx: CompileContext): CompileOutco
         const spec = protocol === 'http' ? compileHttp(r, ctx, p, used) : protocol === 'tcp' ? compileNetwork(r, ctx, p, used) : compileSsl(r, p, used);
         if (spec) {
           requests.push(spec);
+          blockIds.push(typeof r['id'] === 'string' ? r['id'] : undefined);
           if (spec.kind !== 'ssl' && spec.payloads) for (const k of spec.payloads.sets.keys()) defined.add(k);
           for (const x of spec.operators.extractors) if (x.name !== undefined) defined.add(x.name);
           if (spec.kind === 'tcp') for (const inp of spec.inputs) if (inp.name) defined.add(inp.name);
         }
       });
   }
-  for (const u of used) {
-    if (defined.has(u) || /^randstr(_\w+)?$/.test(u) || RESPONSE_VARIABLE.test(u)) continue;
+  const undefinedVariable = (u: string): void => {
+    if (defined.has(u) || /^randstr(_\w+)?$/.test(u) || RESPONSE_VARIABLE.test(u)) return;
     p.caveat(`variable "${u}" is never defined: requests that use it are skipped`);
+  };
+  for (const u of used) {
+    if (defined.has(u) || !DASHED_NAME.test(u)) {
+      undefinedVariable(u);
+      continue;
+    }
+    // {{a-b}} with no variable "a-b" is an expression, as nuclei evaluates it.
+    if (!checkDsl(u, p, `{{${u}}}`, true)) continue;
+    for (const v of dslNames(parseDsl(u)).variables) undefinedVariable(v);
+  }
+
+  let flow: TemplateFlow | undefined;
+  if (doc['flow'] !== undefined) {
+    const parsed = parseFlow(doc['flow'], requests.map((r, i) => ({ protocol: r.kind, ...(blockIds[i] !== undefined ? { id: blockIds[i] } : {}) })));
+    if (parsed.kind === 'chain') flow = parsed.flow;
+    else if (parsed.kind === 'unsupported') p.unsup(parsed.reason);
+    else if (parsed.kind === 'invalid') p.bad(parsed.reason);
+    // A chain over protocols the engine does not run (code(1) && code(2)) is unsupported for those.
+    else if (!foreign) p.bad(`flow calls ${parsed.protocols.join('(), ')}() but the template has no such requests`);
   }
 
   const reasons = p.invalid.length > 0 ? p.invalid : p.unsupported;
@@ -726,6 +793,7 @@ export function compileTemplate(doc: unknown, ctx: CompileContext): CompileOutco
       variables,
       constants,
       stopAtFirstMatch: doc['stop-at-first-match'] === true,
+      ...(flow ? { flow } : {}),
       intrusive: isIntrusive(info, requests),
     },
   };

@@ -6,7 +6,7 @@
  */
 import { lstatSync, readFileSync, readdirSync, realpathSync, type Stats } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseDocument, visit, type Document } from 'yaml';
 import { TrawlError } from '../../errors/trawl-error.js';
 import { compileTemplate, type TemplateStatus } from './template-compile.js';
 import type { NucleiSeverity, NucleiTemplate, TemplateProtocol } from './template-types.js';
@@ -83,6 +83,23 @@ function depthOf(v: unknown, budget: { nodes: number }, depth = 0): number {
   return max;
 }
 
+/**
+ * Plain scalars that YAML reads as numbers (`444953543030303030303031`, `0x1F`, `010`, `1e5`) keep
+ * their source text: nuclei decodes into Go string fields, which receive the text as written, and
+ * a number would silently lose digits, leading zeros or its hex form. Fields that want a number
+ * (status, size, read, max-size…) parse the text themselves. Explicitly tagged scalars (!!int 5)
+ * stay numbers.
+ */
+function keepNumberSource(d: Document): void {
+  visit(d, {
+    Scalar(_key, node) {
+      if ((typeof node.value === 'number' || typeof node.value === 'bigint') && node.type === 'PLAIN' && node.tag === undefined && typeof node.source === 'string') {
+        node.value = node.source;
+      }
+    },
+  });
+}
+
 /** Parses the YAML text of one template, bounded. Returns the document or the reason it was refused. */
 export function parseTemplateYaml(text: string): { doc?: unknown; error?: string } {
   if (text.length > MAX_TEMPLATE_BYTES) return { error: `template larger than ${MAX_TEMPLATE_BYTES} bytes` };
@@ -91,6 +108,7 @@ export function parseTemplateYaml(text: string): { doc?: unknown; error?: string
   try {
     const d = parseDocument(text, { prettyErrors: false, uniqueKeys: true, strict: false, stringKeys: true });
     if (d.errors.length > 0) return { error: `YAML: ${d.errors[0]!.message.split('\n')[0]}` };
+    keepNumberSource(d);
     const doc = d.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown;
     const budget = { nodes: MAX_YAML_NODES };
     const depth = depthOf(doc, budget);

@@ -129,6 +129,19 @@ export interface SslRequestSpec {
 export type RequestSpec = HttpRequestSpec | NetworkRequestSpec | SslRequestSpec;
 export type TemplateProtocol = RequestSpec['kind'];
 
+/**
+ * A `flow:` chain: steps run in order, each one or more request blocks (indices into `requests`).
+ * With 'and' the chain stops at the first step that does not succeed, with 'or' at the first that
+ * does; a step succeeds as nuclei's protocol functions do (a matcher matched, or — for a block
+ * without matchers — something was extracted, or the block has no operators at all).
+ */
+export interface TemplateFlow {
+  readonly op: 'and' | 'or';
+  readonly steps: ReadonlyArray<readonly number[]>;
+  /** The flow as written (comments removed). */
+  readonly source: string;
+}
+
 export interface NucleiTemplate {
   readonly id: string;
   /** Path relative to the loaded directory. */
@@ -140,6 +153,8 @@ export interface NucleiTemplate {
   readonly variables: ReadonlyArray<readonly [string, string]>;
   readonly constants: ReadonlyArray<readonly [string, string]>;
   readonly stopAtFirstMatch: boolean;
+  /** Present when the template has a `flow:` chain; without it every block runs in order. */
+  readonly flow?: TemplateFlow;
   /**
    * More than read-only probing: payloads (guessing), state-changing methods, or tags such as
    * intrusive / brute / default-login / fuzz / dos.

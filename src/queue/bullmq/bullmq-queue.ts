@@ -397,6 +397,7 @@ class BullmqJobQueue implements JobQueue {
           for (const job of page) {
             const data = job.data as StoredData;
             if (f.group !== undefined && data.g !== f.group) continue;
+            if (f.kind !== undefined && job.name !== f.kind) continue;
             const maxAttempts = job.opts.attempts ?? 1;
             dead.push({
               id: `${q}/${String(job.id)}`,
@@ -470,7 +471,11 @@ class BullmqJobQueue implements JobQueue {
     const f = optionalFilter(filter);
     return this.#run('count jobs', async () => {
       const perQueue = new Map<string, Counts>();
-      const add = (q: string, code: string): void => {
+      // A state code from job-states.lua is "<code>:<kind>" ("" for a job that is gone).
+      const add = (q: string, stateCode: string): void => {
+        const colon = stateCode.indexOf(':');
+        const code = colon < 0 ? stateCode : stateCode.slice(0, colon);
+        if (code === '' || (f.kind !== undefined && stateCode.slice(colon + 1) !== f.kind)) return;
         const c = perQueue.get(q) ?? zero();
         if (code === 'w') c.waiting++;
         else if (code === 'r') c.failed++;
@@ -478,6 +483,12 @@ class BullmqJobQueue implements JobQueue {
         else if (code === 'd') c.done++;
         else if (code === 'x') c.dead++;
         perQueue.set(q, c);
+      };
+      const classify = async (q: string, bullIds: readonly string[]): Promise<void> => {
+        for (let i = 0; i < bullIds.length; i += SCAN_BATCH) {
+          const codes = asArray(await this.redis.eval(loadLuaScript(JOB_STATES), [`${this.prefix}:${q}:`], bullIds.slice(i, i + SCAN_BATCH)));
+          for (const code of codes) add(q, String(code));
+        }
       };
       if (f.group !== undefined) {
         let cursor = '0';
@@ -490,11 +501,17 @@ class BullmqJobQueue implements JobQueue {
             if (ref === undefined || (f.zone !== undefined && ref.queue !== f.zone)) continue;
             byQueue.set(ref.queue, [...(byQueue.get(ref.queue) ?? []), ref.bullId]);
           }
-          for (const [q, bullIds] of byQueue) {
-            const codes = asArray(await this.redis.eval(loadLuaScript(JOB_STATES), [`${this.prefix}:${q}:`], bullIds));
-            for (const code of codes) add(q, String(code));
-          }
+          for (const [q, bullIds] of byQueue) await classify(q, bullIds);
         } while (cursor !== '0');
+      } else if (f.kind !== undefined) {
+        // BullMQ counts by state, not by job name: classify every job of the queue (O(jobs), like a group).
+        const queues = f.zone !== undefined ? [f.zone] : await this.#knownQueues();
+        for (const q of queues) {
+          const ids: string[] = [];
+          for (const list of ['wait', 'paused', 'active']) ids.push(...asArray(await this.redis.call('LRANGE', `${this.prefix}:${q}:${list}`, 0, -1)).map(String));
+          for (const set of ['prioritized', 'delayed', 'completed', 'failed']) ids.push(...asArray(await this.redis.call('ZRANGE', `${this.prefix}:${q}:${set}`, 0, -1)).map(String));
+          await classify(q, [...new Set(ids)]);
+        }
       } else {
         const queues = f.zone !== undefined ? [f.zone] : await this.#knownQueues();
         for (const q of queues) {
@@ -506,11 +523,7 @@ class BullmqJobQueue implements JobQueue {
           c.dead += n.failed ?? 0;
           perQueue.set(q, c);
           // Delayed holds both retries in backoff and jobs deferred by a rate limit: tell them apart.
-          const delayed = asArray(await this.redis.call('ZRANGE', `${this.prefix}:${q}:delayed`, 0, -1)).map(String);
-          for (let i = 0; i < delayed.length; i += SCAN_BATCH) {
-            const codes = asArray(await this.redis.eval(loadLuaScript(JOB_STATES), [`${this.prefix}:${q}:`], delayed.slice(i, i + SCAN_BATCH)));
-            for (const code of codes) add(q, String(code));
-          }
+          await classify(q, asArray(await this.redis.call('ZRANGE', `${this.prefix}:${q}:delayed`, 0, -1)).map(String));
         }
       }
       const since = Date.now() - this.#workerTtlMs;

@@ -6,7 +6,8 @@
   KEYS[1]  key prefix of the queue ("<prefix>:<queue>:")
   ARGV     job ids
 
-  Returns one code per id: w waiting, r retrying (failed before), l leased, d done, x dead, "" gone.
+  Returns one code per id: w waiting, r retrying (failed before), l leased, d done, x dead, "" gone;
+  an existing job's code is followed by ":" and its name (the job's kind), for counts by kind.
 ]]
 local p = KEYS[1]
 local out = {}
@@ -28,6 +29,7 @@ for i, id in ipairs(ARGV) do
       code = 'w'
     end
   end
+  if code ~= '' then code = code .. ':' .. (redis.call('HGET', p .. id, 'name') or '') end
   out[i] = code
 end
 return out

@@ -309,6 +309,7 @@ class SqliteJobQueue implements SqliteQueueHandle {
       let q = this.db.selectFrom('jobs').selectAll().where('state', '=', 'dead');
       if (f.group !== undefined) q = q.where('job_group', '=', f.group);
       if (f.zone !== undefined) q = q.where('zone', '=', f.zone);
+      if (f.kind !== undefined) q = q.where('kind', '=', f.kind);
       const rows = await q.orderBy('finished_at', 'desc').orderBy('id').limit(limit).execute();
       return rows.map((row): DeadJob => {
         const { rateGroup: _r, ...rest } = optionalFields(row);
@@ -367,6 +368,7 @@ class SqliteJobQueue implements SqliteQueueHandle {
         ]);
       if (f.group !== undefined) q = q.where('job_group', '=', f.group);
       if (f.zone !== undefined) q = q.where('zone', '=', f.zone);
+      if (f.kind !== undefined) q = q.where('kind', '=', f.kind);
       const rows = await q.groupBy(['zone', 'st']).execute();
       const workers = await this.db.selectFrom('job_workers').select('zones_json').where('last_seen', '>', now - this.#workerTtlMs).execute();
       const served = new Set<string>();

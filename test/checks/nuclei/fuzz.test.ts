@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrawlError } from '../../../src/errors/trawl-error.js';
-import { compileRe2, DSL_FUNCTIONS, evaluateDsl, interpolate, parseTemplate, type DslValue } from '../../../src/checks/nuclei/index.js';
+import { compileRe2, DSL_FUNCTIONS, evaluateDsl, interpolate, parseFlow, parseTemplate, type DslValue, type FlowBlock } from '../../../src/checks/nuclei/index.js';
 import { CORPUS } from './nuclei-lab.js';
 
 /** Deterministic PRNG (mulberry32) so a failure can be replayed from the printed seed. */
@@ -186,5 +186,91 @@ describe('fuzz: RE2 translation', () => {
       assert.ok(performance.now() - s < 1500, `${p} (${g.engine}) too slow`);
     }
     assert.ok(compiled > 200, `compiled ${compiled}`);
+  });
+});
+
+/** Templates in the shapes the compatibility work added: flow chains, number-like scalars, levels, annotations. */
+const SHAPES = [
+  `id: s-flow\ninfo: { name: x, author: t, severity: info }\nflow: http(1) && http("two") || http()\nhttp:\n  - method: GET\n    path: ["{{BaseURL}}/a"]\n    matchers: [{ type: word, words: [a], internal: true }]\n  - id: two\n    raw:\n      - |\n        @tls-sni: {{Hostname}}\n        GET /b?{{repeat("A", 3)}}&{{x-wp-nonce}} HTTP/1.1\n        Host: {{Hostname}}\n    payloads:\n      x-wp-nonce:\n        low: [a, b]\n        high: [c]\n    matchers: [{ type: dsl, dsl: ["contains(tolower(body), 'b') && padding('a', 'x', 4) == 'axxx'"] }]\n`,
+  `id: 1234\ninfo:\n  name: 0x10\n  author: t\n  severity: info\n  classification:\n    cwe-id: NVD-CWE-Other\ntcp:\n  - host: ["{{Hostname}}"]\n    port: 3632\n    inputs:\n      - data: 444953543030303030303031\n        type: hex\n      - data: 0010\n    read-size: 0x40\n    matchers: [{ type: word, words: [007, 1e3] }]\n`,
+  `id: s-ssl\ninfo: { name: x, author: t, severity: info }\nflow: ssl(1)\nssl:\n  - address: "{{Host}}:{{Port}}"\n    min_version: ssl30\n    max_version: tls12\n    matchers: [{ type: dsl, dsl: ["tls_version != 'tls13'"] }]\n`,
+  `id: s-wf\ninfo: { name: x, author: t }\nworkflows:\n  - template: a.yaml\n`,
+];
+const SHAPE_BITS = ['http(', 'tcp(', ')', ' && ', ' || ', '"two"', "'x'", '0x', '0010', '1e9', 'NVD-CWE-noinfo', '@tls-sni: ', '@Host: x\n', 'low:', 'medium: [x]', '{{a-b}}', '{{x-y-z}}', 'padding(', 'tolower(', 'date_time("Jan _2 %m", ', '!!int ', '.inf', 'for (let x of y) {', '}', ';', '//'];
+
+function mutateShape(text: string, r: () => number): string {
+  let s = mutate(text, r);
+  for (let k = Math.floor(r() * 3); k > 0; k--) {
+    const at = Math.floor(r() * (s.length + 1));
+    s = s.slice(0, at) + SHAPE_BITS[Math.floor(r() * SHAPE_BITS.length)]! + s.slice(at);
+  }
+  return s;
+}
+
+describe('fuzz: compatibility shapes (flow, number-like scalars, payload levels, annotations)', () => {
+  it('mutated templates never throw, always give a reason, stay fast', () => {
+    const seed = 0xf10;
+    const r = rng(seed);
+    const statuses = new Map<string, number>();
+    let worst = 0;
+    for (let i = 0; i < 1200; i++) {
+      const src = mutateShape(SHAPES[i % SHAPES.length]!, r);
+      const t0 = performance.now();
+      let entry;
+      try {
+        entry = parseTemplate(src, { root: CORPUS }).entry;
+      } catch (e) {
+        assert.fail(`seed ${seed} iteration ${i} threw ${e instanceof Error ? e.stack : String(e)}\n---\n${src}`);
+      }
+      worst = Math.max(worst, performance.now() - t0);
+      statuses.set(entry.status, (statuses.get(entry.status) ?? 0) + 1);
+      if (entry.status !== 'supported') assert.ok(entry.reasons.length > 0, `iteration ${i}: ${entry.status} without a reason`);
+    }
+    assert.ok(worst < 1000, `slowest parse ${worst.toFixed(0)} ms`);
+    assert.ok(['supported', 'unsupported', 'invalid'].every((k) => (statuses.get(k) ?? 0) > 0), JSON.stringify([...statuses]));
+  });
+
+  it('flow parser: token soup gives a verdict, never an exception; chains only name existing blocks', () => {
+    const r = rng(0xf1a);
+    const bits = ['http', 'tcp', 'network', 'ssl', 'code', 'dns', 'set', 'log', ' (', '(', ')', '1', '2', '7', '0', '"two"', "'x'", ',', ' && ', ' || ', '&&', '!', ';', '// c\n', '\n', ' ', '{', '}', 'for', '`', '\\', '"'];
+    const blocks: FlowBlock[] = [{ protocol: 'http' }, { protocol: 'http', id: 'two' }, { protocol: 'tcp' }];
+    const kinds = new Map<string, number>();
+    for (let i = 0; i < 3000; i++) {
+      const src = Array.from({ length: 1 + Math.floor(r() * 14) }, () => bits[Math.floor(r() * bits.length)]!).join('');
+      const t0 = performance.now();
+      const res = parseFlow(src, blocks);
+      assert.ok(performance.now() - t0 < 100, `slow flow parse: ${JSON.stringify(src)}`);
+      kinds.set(res.kind, (kinds.get(res.kind) ?? 0) + 1);
+      if (res.kind === 'chain') {
+        for (const step of res.flow.steps) for (const b of step) assert.ok(b >= 0 && b < blocks.length, JSON.stringify([src, res]));
+      } else if (res.kind !== 'foreign') assert.ok(res.reason.length > 0);
+    }
+    // Hand-made chains make sure the accepting path is exercised too.
+    assert.equal(parseFlow(`${'http(1) && '.repeat(99)}http(2)`, blocks).kind, 'chain');
+    assert.equal(parseFlow(`${'http(1) && '.repeat(100)}http(2)`, blocks).kind, 'unsupported');
+    assert.equal(parseFlow(`http(1)${' '.repeat(5000)}`, blocks).kind, 'unsupported');
+    assert.ok((kinds.get('unsupported') ?? 0) > 0 && (kinds.get('invalid') ?? 0) + (kinds.get('chain') ?? 0) > 0, JSON.stringify([...kinds]));
+  });
+
+  it('Go time layouts: random layouts and inputs give a value or a TrawlError, quickly', () => {
+    const r = rng(0x71);
+    const bits = ['2006', '06', '01', '1', '02', '_2', '__2', '002', '2', '15', '03', '3', '04', '4', '05', '5', 'Jan', 'January', 'Janet', 'Mon', 'Monday', 'MST', 'PM', 'pm', 'Z07:00', 'Z0700', '-0700', '-07', '.000', '.999', ',00', '%Y', '%m', '%Q', '%', '-', ':', ' ', 'T', '"', '\\'];
+    const lookup = (): DslValue | undefined => undefined;
+    let values = 0;
+    for (let i = 0; i < 2000; i++) {
+      const layout = Array.from({ length: 1 + Math.floor(r() * 8) }, () => bits[Math.floor(r() * bits.length)]!).join('').replace(/["\\]/g, '');
+      const text = Array.from({ length: Math.floor(r() * 8) }, () => bits[Math.floor(r() * bits.length)]!).join('').replace(/["\\]/g, '');
+      for (const expr of [`date_time("${layout}", ${Math.floor(r() * 4e9) - 1e9})`, `to_unix_time("${text}", "${layout}")`, `to_unix_time("${text}")`]) {
+        const t0 = performance.now();
+        try {
+          evaluateDsl(expr, lookup);
+          values++;
+        } catch (e) {
+          assert.ok(e instanceof TrawlError, `${expr}: ${e instanceof Error ? e.stack : String(e)}`);
+        }
+        assert.ok(performance.now() - t0 < 200, `slow: ${expr}`);
+      }
+    }
+    assert.ok(values > 500, `values ${values}`);
   });
 });

@@ -179,13 +179,14 @@ describe('http protocol: targets', () => {
     assert.ok(dirty.log.some((r) => r.url === '/app/.git/config'));
   });
 
-  it('an unreachable target is an error-free clean run with a note, not a crash', async () => {
+  it('an unreachable target is an error run (never clean: it could not look) with a note, not a crash', async () => {
     const gone = await startWeb('clean');
     const port = gone.port;
     await gone.close();
     const out = await run([get(corpus, 'git-config')], [{ host: '127.0.0.1', port, ip: '127.0.0.1' }], { timeoutMs: 1000 });
     assert.equal(out.matches.length, 0);
-    assert.equal(out.records[0]?.outcome, 'clean');
+    assert.equal(out.records[0]?.outcome, 'error');
+    assert.equal(out.records[0]?.error?.code, 'CONNECT');
     assert.match(out.records[0]?.notes.join(' ') ?? '', /ECONNREFUSED|refused/i);
   });
 });

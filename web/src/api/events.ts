@@ -36,10 +36,19 @@ export function useRunEvents(assessmentId: string | null): RunState {
     es.addEventListener('snapshot', (e) => {
       const snap = parse<AssessmentStatus>(e);
       if (!snap) return;
-      setState((s) => ({
-        ...s, connection: 'open', snapshot: snap, running: snap.state === 'running',
-        scanId: snap.live?.scanId ?? s.scanId, progress: snap.live?.progress ?? s.progress,
-      }));
+      setState((s) => {
+        // A reconnect whose snapshot says the run we were following is over: its run.finished was
+        // sent while we were away, so the snapshot's last scan says how it ended.
+        const missed = s.running && snap.state !== 'running' && snap.lastScan !== null && snap.lastScan.status !== 'running'
+          ? { status: snap.lastScan.status, error: snap.lastScan.error, openFound: snap.lastScan.counters.openFound, scanId: snap.lastScan.id }
+          : null;
+        return {
+          ...s, connection: 'open', snapshot: snap, running: snap.state === 'running',
+          scanId: snap.live?.scanId ?? s.scanId, progress: snap.live?.progress ?? s.progress,
+          ...(missed ? { finished: missed } : {}),
+        };
+      });
+
     });
     es.addEventListener('run.started', (e) => {
       const d = parse<{ scanId: string }>(e);

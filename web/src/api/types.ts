@@ -46,8 +46,14 @@ export interface Service {
   readonly address: string;
   readonly port: number;
   readonly proto: string;
-  readonly identity: { readonly name: string; readonly product: string | null; readonly version: string | null } | null;
+  readonly identity: { readonly name: string; readonly product: string | null; readonly version: string | null; readonly banner?: string | null } | null;
   readonly tls: { readonly fingerprint: string; readonly notAfter: string | null } | null;
+  /** The asset's (the services list sends them; a host's own page does not need them). */
+  readonly hostnames?: readonly string[];
+  readonly zone?: string | null;
+  readonly tags?: readonly string[];
+  /** Open findings on this service (services list). */
+  readonly findings?: { readonly open: number; readonly maxSeverity: Severity | null };
   readonly firstSeen: string;
   readonly lastSeen: string;
   readonly state: 'open' | 'closed' | 'unknown';
@@ -107,6 +113,10 @@ export interface AssessmentOptions {
   readonly discovery: 'auto' | 'on' | 'off';
   readonly retries?: number;
   readonly rate?: number;
+  /** Unset: the server's default (on). */
+  readonly identify?: boolean;
+  /** Unset: the server's default (safe). */
+  readonly checks?: 'none' | 'safe' | 'all';
 }
 
 export interface Assessment {

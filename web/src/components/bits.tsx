@@ -66,15 +66,28 @@ export function Notice({ tone, children }: { tone: 'error' | 'info' | 'ok' | 'wa
   return <div className={`notice ${tone}`} role={tone === 'error' ? 'alert' : 'status'}>{children}</div>;
 }
 
-/** A modal <dialog>: focus goes in, Escape closes, focus returns where it was. */
+/**
+ * A modal <dialog>: focus goes to its first field (not the close button the browser would pick),
+ * Tab stays inside (showModal makes the rest of the page inert), Escape closes, and focus returns to
+ * the control that opened it.
+ */
 export function Dialog({ open, title, onClose, children }: { open: boolean; title: string; onClose: () => void; children: ReactNode }) {
   const ref = useRef<HTMLDialogElement>(null);
+  const opener = useRef<HTMLElement | null>(null);
   const id = useId();
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
-    if (open && !d.open) d.showModal();
+    if (open && !d.open) {
+      opener.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+      d.showModal();
+      d.querySelector<HTMLElement>('form textarea, form input:not([type=hidden]), form select, form button')?.focus();
+    }
     if (!open && d.open) d.close();
+    if (!open && opener.current) {
+      if (opener.current.isConnected) opener.current.focus();
+      opener.current = null;
+    }
   }, [open]);
   return (
     <dialog ref={ref} aria-labelledby={id} onClose={onClose} onCancel={(e) => { e.preventDefault(); onClose(); }}>

@@ -9,9 +9,10 @@ import { api, errorText, ProblemError } from '../api/client';
 import { useDoc, useSession } from '../api/queries';
 import type { Assessment, Org, Schedule } from '../api/types';
 import { Field, Notice } from '../components/bits';
+import { cronProblem, tagsProblem, timeZoneProblem, zoneProblem } from '../form-checks';
 import { Link, navigate, useTitle } from '../router';
 
-type FieldName = 'name' | 'targets' | 'excludes' | 'ports' | 'discovery' | 'rate' | 'retries' | 'zone' | 'tags' | 'cron' | 'timezone';
+type FieldName = 'name' | 'targets' | 'excludes' | 'ports' | 'discovery' | 'identify' | 'checks' | 'rate' | 'retries' | 'zone' | 'tags' | 'cron' | 'timezone';
 
 /** Where the API's `field` belongs in this form, and a friendlier prefix for list entries. */
 export function fieldOf(p: ProblemError): { field: FieldName; prefix: string } | undefined {
@@ -27,13 +28,25 @@ export function fieldOf(p: ProblemError): { field: FieldName; prefix: string } |
   if (f.startsWith('body.options.rate')) return { field: 'rate', prefix: '' };
   if (f.startsWith('body.options.retries')) return { field: 'retries', prefix: '' };
   if (f.startsWith('body.options.discovery')) return { field: 'discovery', prefix: '' };
+  if (f.startsWith('body.options.identify')) return { field: 'identify', prefix: '' };
+  if (f.startsWith('body.options.checks')) return { field: 'checks', prefix: '' };
   if (f.startsWith('body.schedule.timezone') || f === 'body.timezone') return { field: 'timezone', prefix: '' };
   if (f.startsWith('body.schedule')) return { field: 'cron', prefix: '' };
   if (p.problem.code === 'TRAWL_E_OUT_OF_SCOPE') return { field: 'targets', prefix: '' };
   return undefined;
 }
 
+/**
+ * The API's detail without the request path it starts with (`body.schedule.cron "…" fires…`): next
+ * to the field, the field's own label already says where.
+ */
+export function fieldMessage(detail: string): string {
+  const text = detail.replace(/^body(?:\.[A-Za-z]+|\[\d+\])+:?\s+/, '');
+  return text === '' ? detail : text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 const lines = (s: string): string[] => s.split('\n').map((l) => l.trim()).filter(Boolean);
+const tagList = (s: string): string[] => s.split(/[,\s]+/).filter(Boolean);
 
 export default function AssessmentFormPage() {
   useTitle('New assessment');
@@ -42,7 +55,7 @@ export default function AssessmentFormPage() {
   const org = useDoc<Org>('/org');
   const isAdmin = session.data?.role === 'admin';
   const [v, setV] = useState({
-    name: '', targets: '', excludes: '', ports: '22,80,443', discovery: 'auto', applyBlocklist: true, rate: '', retries: '',
+    name: '', targets: '', excludes: '', ports: '22,80,443', discovery: 'auto', applyBlocklist: true, identify: true, checks: 'safe', rate: '', retries: '',
     zone: '', tags: '', scheduled: false, cron: '0 3 * * *', timezone: 'UTC', runNow: true,
   });
   const [errors, setErrors] = useState<Partial<Record<FieldName, string>>>({});
@@ -57,7 +70,17 @@ export default function AssessmentFormPage() {
     if (v.ports.trim() === '') e.ports = 'Which ports? For example 22,80,443 or 1-1024.';
     if (v.rate !== '' && !(/^\d+$/.test(v.rate) && Number(v.rate) <= 1_000_000)) e.rate = 'A whole number of probes per second, 0 (unpaced) to 1,000,000.';
     if (v.retries !== '' && !(/^\d$/.test(v.retries) && Number(v.retries) <= 5)) e.retries = 'A whole number from 0 to 5.';
-    if (v.scheduled && v.cron.trim() === '') e.cron = 'A cron expression, for example "0 3 * * *" (daily at 03:00).';
+    if (!v.identify && v.checks !== 'none') e.checks = 'Checks need to know what each service is: turn "Identify services" on, or choose no checks.';
+    const zone = zoneProblem(v.zone);
+    if (zone) e.zone = zone;
+    const tags = tagsProblem(tagList(v.tags));
+    if (tags) e.tags = tags;
+    if (v.scheduled) {
+      const cron = cronProblem(v.cron);
+      if (cron) e.cron = cron;
+      const tz = timeZoneProblem(v.timezone);
+      if (tz) e.timezone = tz;
+    }
     return e;
   };
 
@@ -76,9 +99,12 @@ export default function AssessmentFormPage() {
       targets: lines(v.targets),
       ...(lines(v.excludes).length > 0 ? { excludes: lines(v.excludes) } : {}),
       ports: v.ports.trim(),
-      options: { discovery: v.discovery, applyBlocklist: v.applyBlocklist, ...(v.rate !== '' ? { rate: Number(v.rate) } : {}), ...(v.retries !== '' ? { retries: Number(v.retries) } : {}) },
+      options: {
+        discovery: v.discovery, applyBlocklist: v.applyBlocklist, identify: v.identify, checks: v.checks,
+        ...(v.rate !== '' ? { rate: Number(v.rate) } : {}), ...(v.retries !== '' ? { retries: Number(v.retries) } : {}),
+      },
       ...(v.zone.trim() !== '' ? { zone: v.zone.trim() } : {}),
-      ...(v.tags.trim() !== '' ? { tags: v.tags.split(/[,\s]+/).filter(Boolean) } : {}),
+      ...(v.tags.trim() !== '' ? { tags: tagList(v.tags) } : {}),
       ...(v.scheduled ? { schedule: { cron: v.cron.trim(), timezone: v.timezone.trim() || 'UTC' } } : {}),
     };
     try {
@@ -97,7 +123,7 @@ export default function AssessmentFormPage() {
       if (err instanceof ProblemError) {
         const where = fieldOf(err);
         if (where) {
-          setErrors({ [where.field]: `${where.prefix}${err.problem.detail}` });
+          setErrors({ [where.field]: `${where.prefix}${fieldMessage(err.problem.detail)}` });
           document.getElementById(`f-${where.field}`)?.focus();
         } else setGeneral(err.problem.detail);
       } else setGeneral(errorText(err));
@@ -141,6 +167,22 @@ export default function AssessmentFormPage() {
             <span className="label-like">Port scan</span>
             <p className="hint">Always runs: TCP connect to every (address, port) in a permuted order.</p>
           </div>
+          <div className={`field${errors.identify ? ' has-error' : ''}`}>
+            <label className="check" htmlFor="f-identify">
+              <input id="f-identify" type="checkbox" checked={v.identify} onChange={(e) => set('identify', e.target.checked)}
+                aria-describedby={`f-identify-hint${errors.identify ? ' f-identify-err' : ''}`} aria-invalid={errors.identify !== undefined} />
+              Identify services
+            </label>
+            <p id="f-identify-hint" className="hint">Names what answers on each open port (nmap probes and protocol handshakes): product, version, certificate.</p>
+            {errors.identify && <p id="f-identify-err" className="field-error" role="alert">{errors.identify}</p>}
+          </div>
+          <Field label="Checks" id="f-checks" error={errors.checks} hint="Safe checks never log in with guessed credentials; all adds the checks that do.">
+            {(f) => (
+              <select id={f.id} value={v.checks} onChange={(e) => set('checks', e.target.value)} aria-describedby={f.describedBy} aria-invalid={f.invalid}>
+                <option value="none">None</option><option value="safe">Safe</option><option value="all">All</option>
+              </select>
+            )}
+          </Field>
           <label className="check"><input type="checkbox" checked={v.applyBlocklist} onChange={(e) => set('applyBlocklist', e.target.checked)} /> Cut reserved ranges (IANA special-purpose) out of broad targets</label>
         </fieldset>
         <Field label="Rate (probes per second)" id="f-rate" error={errors.rate} hint="Empty: the engine's default; 0: unpaced.">{input('rate', { inputMode: 'numeric' })}</Field>
@@ -155,7 +197,7 @@ export default function AssessmentFormPage() {
           </label>
           {v.scheduled && (
             <div className="form-grid inner">
-              <Field label="Cron expression" required id="f-cron" error={errors.cron} hint={'minute hour day month weekday, e.g. "0 3 * * *"; or @daily'}>{input('cron', { spellCheck: false })}</Field>
+              <Field label="Cron expression" required id="f-cron" error={errors.cron} hint={'minute hour day month weekday, e.g. "0 3 * * *" or @daily; at most once a minute'}>{input('cron', { spellCheck: false })}</Field>
               <Field label="Time zone" id="f-timezone" error={errors.timezone} hint="IANA name, e.g. Europe/Paris">{input('timezone')}</Field>
             </div>
           )}

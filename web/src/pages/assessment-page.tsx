@@ -128,6 +128,9 @@ export default function AssessmentPage({ params }: { params: Record<string, stri
           {a.excludes.length > 0 && <><dt>Excluded</dt><dd>{a.excludes.join(', ')}</dd></>}
           <dt>Ports</dt><dd><code>{a.ports}</code></dd>
           <dt>Discovery</dt><dd>{a.options.discovery}</dd>
+          <dt>Identify</dt><dd>{a.options.identify === false ? 'off' : 'on'}</dd>
+          <dt>Checks</dt><dd>{a.options.checks ?? (a.options.identify === false ? 'none' : 'safe')}</dd>
+          {a.options.rate !== undefined && <><dt>Rate</dt><dd>{a.options.rate === 0 ? 'unpaced' : `${fmtInt(a.options.rate)} probes/s`}</dd></>}
           <dt>Zone</dt><dd>{a.zone ?? '—'}</dd>
           {a.tags.length > 0 && <><dt>Tags</dt><dd>{a.tags.map((t) => <span className="tag" key={t}>{t}</span>)}</dd></>}
           {schedules.data && schedules.data.items.length > 0 && (

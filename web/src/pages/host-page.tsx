@@ -135,7 +135,8 @@ export default function HostPage({ params }: { params: Record<string, string> })
         </Card>
         {canEdit && asset.data && (
           <Card title="Owner, zone and tags">
-            <Annotate key={asset.data.lastSeen + asset.data.zone + asset.data.tags.join()} asset={asset.data} />
+            {/* Reset by a new sighting, not by its own save (which would take the "Saved" note with it). */}
+            <Annotate key={asset.data.address + asset.data.lastSeen} asset={asset.data} />
           </Card>
         )}
       </div>

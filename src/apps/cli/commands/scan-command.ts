@@ -17,8 +17,10 @@ import { printOpenPorts } from '../print-open-ports.js';
 import { identifyOpenPorts } from '../identify-open-ports.js';
 import { parseCheckSelection } from '../../../checks/check-registry.js';
 import { runCheckStage } from '../../../scan/check-stage.js';
+import { formatTemplateSetSummary, templateSetRecords } from '../../../checks/nuclei/index.js';
+import { addTemplateOptions, loadTemplateOptions, type TemplateCliOptions } from '../template-options.js';
 
-export interface ScanCliOptions {
+export interface ScanCliOptions extends TemplateCliOptions {
   ports?: string;
   topPorts?: string;
   inputList?: string[];
@@ -54,7 +56,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 }
 
 export function registerScanCommand(program: Command, io: CliIo): void {
-  program
+  const cmd = program
     .command('scan')
     .description('discover open TCP ports on targets (addresses, CIDRs, ranges, hostnames)')
     .argument('[targets...]', 'targets: 192.0.2.1, 198.19.0.0/20, 10.0.0.1-10.0.0.40, 2001:db8::/120, host.example')
@@ -85,7 +87,8 @@ export function registerScanCommand(program: Command, io: CliIo): void {
     .option('--connect-scan', 'TCP connect scan (the default and only engine for now; -sT)')
     .option('--service-version', 'identify services on open ports: nmap probes + protocol handshakes (-sV)')
     .option('--version-intensity <n>', 'nmap probe rarity limit, 0-9', '7')
-    .option('--checks <selection>', 'run exposure checks on open ports: none, safe, all, or ids (implies -sV)', 'none')
+    .option('--checks <selection>', 'run exposure checks on open ports: none, safe, all, or ids (implies -sV)', 'none');
+  addTemplateOptions(cmd)
     .action(async (targets: string[], options: ScanCliOptions) => {
       io.exitCode = await scanCommand(targets, options, io);
     });
@@ -174,11 +177,14 @@ export async function scanCommand(targets: string[], o: ScanCliOptions, io: CliI
     shard: o.shard !== undefined ? parseShard(o.shard) : { index: 1, count: 1 },
     applyBlocklist: o.allowSpecial !== true,
     discovery: discoveryMode(o),
-    identify: o.serviceVersion === true || (o.checks ?? 'none') !== 'none',
+    identify: o.serviceVersion === true || (o.checks ?? 'none') !== 'none' || (o.templates ?? []).length > 0,
   };
   const checkSelection = o.checks ?? 'none';
   // An unknown check id is an input error: say so before anything runs.
   if (checkSelection !== 'none') parseCheckSelection(checkSelection);
+  // So is a template directory that cannot be read; what will not run is said now, not at the end.
+  const templates = await loadTemplateOptions(o);
+  if (templates && o.quiet !== true) io.stderr.write(`trawl: ${formatTemplateSetSummary(templates)}`);
   const intensity = parseIntOption('--version-intensity', o.versionIntensity ?? '7', 0, 9);
   const tuning = tuningFrom(o);
   // Targets, files and hostnames are checked before any output or store file is created.
@@ -229,9 +235,13 @@ export async function scanCommand(targets: string[], o: ScanCliOptions, io: CliI
     if (outcome.identify && !outcome.interrupted) {
       await identifyOpenPorts(store, outcome, { intensity, quiet: o.quiet === true, signal: controller.signal, io, ...(o.datadir ? { datadir: o.datadir } : {}) });
     }
-    if (checkSelection !== 'none' && !outcome.interrupted && !controller.signal.aborted) {
-      const c = await runCheckStage({ store, scanId: outcome.scan.id, selection: checkSelection, guard: outcome.guard.check, signal: controller.signal });
-      if (o.quiet !== true) io.stderr.write(`trawl: checks: ${c.findings} finding(s) on ${c.targets} open port(s) (${c.runs} check runs${c.incomplete ? `, ${c.incomplete} incomplete` : ''})\n`);
+    if ((checkSelection !== 'none' || templates) && !outcome.interrupted && !controller.signal.aborted) {
+      const c = await runCheckStage({ store, scanId: outcome.scan.id, selection: checkSelection, guard: outcome.guard.check, signal: controller.signal, ...(templates ? { templates } : {}) });
+      if (o.quiet !== true) {
+        io.stderr.write(`trawl: checks: ${c.findings} finding(s) on ${c.targets} open port(s) (${c.runs} check runs${c.incomplete ? `, ${c.incomplete} incomplete` : ''})\n`);
+        const t = c.templates;
+        if (t) io.stderr.write(`trawl: templates: ${t.jobs} template run(s), ${t.findings} finding(s): ${Object.entries(t.outcomes).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing applicable'}\n`);
+      }
     }
     const finishedAt = new Date();
     const info = {
@@ -240,6 +250,7 @@ export async function scanCommand(targets: string[], o: ScanCliOptions, io: CliI
       finishedAt: finishedAt.toISOString(),
       elapsedSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
       args: io.args,
+      ...(templates ? { records: templateSetRecords(templates) } : {}),
     };
     const s = store;
     if (outcome.interrupted) {

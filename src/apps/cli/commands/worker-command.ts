@@ -1,16 +1,18 @@
 import type { Command } from 'commander';
 import { TrawlError } from '../../../errors/index.js';
-import { openFleetQueue, openFleetStore } from '../../../fleet/fleet-connections.js';
+import { inventoryClosedWatch } from '../../../fleet/closed-watch.js';
+import { openFleetConnections, openFleetStore, type FleetConnections } from '../../../fleet/fleet-connections.js';
 import { assessmentStatus, formatAssessmentStatus } from '../../../fleet/fleet-status.js';
 import { defaultWorkerId, runWorker } from '../../../fleet/fleet-worker.js';
 import { checkZone } from '../../../queue/job-input.js';
 import type { JobQueue } from '../../../queue/job-queue.js';
+import { isPostgresUrl } from '../../../store/store-database.js';
 import type { Store } from '../../../store/store.js';
 import { parseIntOption } from '../parse-number.js';
 import type { CliIo } from './scan-command.js';
 
 export interface WorkerCliOptions {
-  queue: string;
+  queue?: string;
   prefix?: string;
   db: string;
   zone?: string[];
@@ -33,7 +35,7 @@ export function registerWorkerCommand(program: Command, io: CliIo): void {
   program
     .command('worker')
     .description('run fleet jobs: lease work units of assessments from the queue, run them, record results in the store')
-    .requiredOption('--queue <url>', 'job queue: redis://host:port/db, unix:///path/redis.sock, or sqlite:<file>')
+    .option('--queue <url>', 'job queue: redis://host:port/db, unix:///path/redis.sock, or sqlite:<file>; default with a SQLite store: the queue embedded in its file (trawl serve --db <file> on the same machine)')
     .option('--prefix <prefix>', 'key prefix of the queue in Redis (one prefix, one queue)', 'trawl')
     .requiredOption('--db <url|path>', 'store: postgres://… (fleet) or a SQLite file')
     .option('--zone <zones>', 'zones this worker serves (comma-separated, repeatable); it also takes zone-less work', collect)
@@ -54,10 +56,11 @@ export function registerWorkerCommand(program: Command, io: CliIo): void {
     .description('progress of an assessment per stage: units, probes, identified services, and job states')
     .requiredOption('--db <url|path>', 'store: postgres://… or a SQLite file')
     .option('--scan <id>', 'scan id or unique prefix (default: the latest)', 'latest')
-    .option('--queue <url>', 'also report job states (leased, retrying, dead, waiting for a zone) from this queue')
+    .option('--queue <url>', 'also report job states (leased, retrying, dead, waiting for a zone) from this queue (default with a SQLite store: its embedded queue)')
     .option('--prefix <prefix>', 'key prefix of the queue in Redis', 'trawl')
+    .option('--redrive <job|all>', 'put a dead-lettered job of the scan (its id, or all of them) back on the queue with fresh attempts')
     .option('--json', 'machine-readable output')
-    .action(async (options: { db: string; scan: string; queue?: string; prefix?: string; json?: boolean }) => {
+    .action(async (options: StatusCliOptions) => {
       io.exitCode = await statusCommand(options, io);
     });
 }
@@ -85,15 +88,18 @@ export async function workerCommand(o: WorkerCliOptions, io: CliIo): Promise<num
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  let store: Store | undefined;
-  let queue: JobQueue | undefined;
+  let conns: FleetConnections | undefined;
   try {
-    store = await openFleetStore(o.db);
-    await store.migrate();
-    queue = await openFleetQueue(o.queue, { stalledCheckMs, defaultVisibilityMs: visibilityMs, prefix: o.prefix ?? 'trawl' });
-    log(`worker ${id}: serving zones ${zones.length > 0 ? zones.join(', ') : '(none)'} and zone-less jobs, ${concurrency} at once`);
+    conns = await openFleetConnections({
+      db: o.db, ...(o.queue !== undefined ? { queue: o.queue } : {}), bullmq: { stalledCheckMs, defaultVisibilityMs: visibilityMs, prefix: o.prefix ?? 'trawl' },
+      applicationName: `trawl-worker ${id}`.slice(0, 63), poolSize: Math.min(20, concurrency + 2),
+    });
+    const { store, db } = conns.database;
+    log(`worker ${id}: serving zones ${zones.length > 0 ? zones.join(', ') : '(none)'} and zone-less jobs, ${concurrency} at once, queue ${conns.queueLocation}`);
     const stats = await runWorker({
-      store, queue, zones, concurrency, signal: controller.signal, id, visibilityMs, drainMs, intensity, log,
+      store, queue: conns.queue, zones, concurrency, signal: controller.signal, id, visibilityMs, drainMs, intensity, log,
+      // Resets on ports an org's inventory holds open are recorded, as the in-process runner does.
+      recordClosed: inventoryClosedWatch(db),
       ...(o.datadir !== undefined ? { datadir: o.datadir } : {}),
     });
     log(`worker ${id}: stopped: ${stats.leased} leased, ${stats.acked} done, ${stats.failed} failed, ${stats.released} released, ${stats.lost} lost`);
@@ -101,19 +107,44 @@ export async function workerCommand(o: WorkerCliOptions, io: CliIo): Promise<num
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await queue?.close().catch(() => {});
-    await store?.close();
+    await conns?.close();
   }
 }
 
-export async function statusCommand(o: { db: string; scan: string; queue?: string; prefix?: string; json?: boolean }, io: CliIo): Promise<number> {
-  const store = await openFleetStore(o.db);
+export interface StatusCliOptions {
+  db: string;
+  scan: string;
+  queue?: string;
+  prefix?: string;
+  redrive?: string;
+  json?: boolean;
+}
+
+export async function statusCommand(o: StatusCliOptions, io: CliIo): Promise<number> {
+  // A SQLite store has its queue in the same file; a PostgreSQL store's is wherever --queue says.
+  let conns: FleetConnections | undefined;
+  let store: Store;
   let queue: JobQueue | undefined;
+  if (o.queue !== undefined || !isPostgresUrl(o.db)) {
+    conns = await openFleetConnections({ db: o.db, ...(o.queue !== undefined ? { queue: o.queue } : {}), bullmq: { prefix: o.prefix ?? 'trawl' }, applicationName: 'trawl-status', poolSize: 2 });
+    store = conns.database.store;
+    queue = conns.queue;
+  } else {
+    store = await openFleetStore(o.db);
+  }
   try {
     await store.migrate();
     const scan = await store.findScan(o.scan);
     if (scan === undefined) throw new TrawlError('TRAWL_E_SCAN_NOT_FOUND', o.scan === 'latest' ? 'the store holds no scan' : `no scan "${o.scan}" in the store`, { scan: o.scan });
-    if (o.queue !== undefined) queue = await openFleetQueue(o.queue, { prefix: o.prefix ?? 'trawl' });
+    if (o.redrive !== undefined) {
+      if (queue === undefined) throw new TrawlError('TRAWL_E_BAD_OPTION', '--redrive needs the queue: give --queue', {});
+      const dead = await queue.listDead({ group: scan.id, limit: 10_000 });
+      const chosen = o.redrive === 'all' ? dead : dead.filter((d) => d.id === o.redrive || d.dedupKey === o.redrive);
+      if (chosen.length === 0 && o.redrive !== 'all') throw new TrawlError('TRAWL_E_NOT_FOUND', `scan ${scan.id} has no dead job "${o.redrive}"`, { id: o.redrive });
+      let n = 0;
+      for (const d of chosen) if (await queue.redrive(d.id)) n++;
+      io.stderr.write(`trawl: ${n} dead job(s) of scan ${scan.id} put back on the queue\n`);
+    }
     const s = await assessmentStatus(store, scan.id, queue);
     if (o.json === true) {
       io.stdout.write(`${JSON.stringify(s, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
@@ -122,7 +153,7 @@ export async function statusCommand(o: { db: string; scan: string; queue?: strin
     }
     return 0;
   } finally {
-    await queue?.close().catch(() => {});
-    await store.close();
+    if (conns !== undefined) await conns.close();
+    else await store.close();
   }
 }

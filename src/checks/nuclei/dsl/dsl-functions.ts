@@ -3,11 +3,12 @@
  * does (Go's fmt %v into strings) and is bounded: no helper builds a string over MAX_DSL_STRING.
  * Random helpers are flagged so matchers (which must be deterministic) cannot use them.
  */
-import { createHash, createHmac, randomInt } from 'node:crypto';
-import { gunzipSync, gzipSync, inflateSync, deflateSync } from 'node:zlib';
+import { createCipheriv, createHash, createHmac, randomBytes, randomInt, type CipherGCMTypes } from 'node:crypto';
+import { deflateRawSync, deflateSync, gunzipSync, gzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import { murmur3x86_32Signed, base64Mime } from '../../../engines/identify/handshakes/murmur3.js';
 import { compileRe2 } from '../regex/guarded-regex.js';
 import { checkGoVersionConstraints } from './go-version.js';
+import { DEFAULT_DATE_LAYOUTS, formatDateTime, parseGoTime } from './go-time.js';
 import { type DslValue, MAX_DSL_STRING, bytesToDslString, dslStringToWire, formatNumber, toDslNumber, toDslString } from './dsl-value.js';
 
 export interface DslFunction {
@@ -99,41 +100,6 @@ function randomFrom(charset: string, n: number, bad = ''): string {
 
 const MAX_INFLATE = 4 << 20;
 
-/** Go time layouts and the strftime-ish %Y tokens nuclei's date_time accepts. */
-function formatDate(layout: string, d: Date): string {
-  const p2 = (n: number): string => String(n).padStart(2, '0');
-  const map: [string, string][] = [
-    ['%Y', String(d.getUTCFullYear())],
-    ['%m', p2(d.getUTCMonth() + 1)],
-    ['%M', p2(d.getUTCMonth() + 1)],
-    ['%d', p2(d.getUTCDate())],
-    ['%D', p2(d.getUTCDate())],
-    ['%H', p2(d.getUTCHours())],
-    ['%h', p2(d.getUTCHours())],
-    ['%i', p2(d.getUTCMinutes())],
-    ['%s', p2(d.getUTCSeconds())],
-    ['%S', p2(d.getUTCSeconds())],
-    ['2006', String(d.getUTCFullYear())],
-    ['01', p2(d.getUTCMonth() + 1)],
-    ['02', p2(d.getUTCDate())],
-    ['15', p2(d.getUTCHours())],
-    ['04', p2(d.getUTCMinutes())],
-    ['05', p2(d.getUTCSeconds())],
-  ];
-  let out = '';
-  for (let i = 0; i < layout.length; ) {
-    const hit = map.find(([k]) => layout.startsWith(k, i));
-    if (hit) {
-      out += hit[1];
-      i += hit[0].length;
-    } else {
-      out += layout[i];
-      i++;
-    }
-  }
-  return out;
-}
-
 /** Go's regexp ReplaceAllString template: $1, ${1}, $name; $$ is a dollar. */
 function expandTemplate(tpl: string, groups: readonly string[]): string {
   return tpl.replace(/\$(\$|\{(\w+)\}|(\d+)|(\w+))/g, (_m, all: string, braced?: string, num?: string) => {
@@ -144,7 +110,90 @@ function expandTemplate(tpl: string, groups: readonly string[]): string {
   });
 }
 
-export const DSL_FUNCTIONS: Readonly<Record<string, DslFunction>> = {
+/**
+ * Bytes a helper produced, as a DSL string: byte-per-character when every input was (so the bytes
+ * go back on the wire unchanged), otherwise decoded as text when they are UTF-8.
+ */
+function bytesOut(b: Buffer, inputs: readonly string[]): string {
+  // eslint-disable-next-line no-control-regex
+  return inputs.every((x) => /^[\u0000-\u00ff]*$/.test(x)) ? b.toString('latin1') : bytesToDslString(b);
+}
+
+/** UTF-8 byte order, as Go's sort.Strings compares. */
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** Go's strconv.Atoi / ParseInt(s, 10, 64) acceptance: an optional sign and decimal digits. */
+function goInt(v: DslValue | undefined, what: string): number {
+  const s = S(v);
+  if (!/^[+-]?\d{1,15}$/.test(s)) throw new DslRuntimeError(`${what}: ${JSON.stringify(s.slice(0, 40))} is not an integer`);
+  return Number(s);
+}
+
+/**
+ * nuclei's padding(): pads `data` with the bytes of `pad`, cycled, up to `length` bytes. Four
+ * arguments (current nuclei): mode 'prefix' or 'suffix', the pattern starting at the padding's
+ * first byte. Three arguments (the older helper templates still call): always a suffix, the pattern
+ * aligned to the absolute position in the result. Longer data is returned unchanged.
+ */
+function padding([data, pad, length, mode]: readonly DslValue[]): string {
+  const n = typeof length === 'number' ? Math.trunc(length) : Math.trunc(N(length, 'padding'));
+  if (!Number.isFinite(n) || n === 0) throw new DslRuntimeError('invalid padding length');
+  if (n > MAX_DSL_STRING) throw new DslRuntimeError(`padding length ${n} out of range`);
+  const padBytes = bytes(pad);
+  if (padBytes.length === 0) throw new DslRuntimeError('invalid padding byte');
+  const dataBytes = bytes(data);
+  if (dataBytes.length >= n) return S(data);
+  const inputs = [S(data), S(pad)];
+  if (mode === undefined) {
+    const out = Buffer.alloc(n);
+    dataBytes.copy(out);
+    for (let i = dataBytes.length; i < n; i++) out[i] = padBytes[i % padBytes.length]!;
+    return bytesOut(out, inputs);
+  }
+  if (mode !== 'prefix' && mode !== 'suffix') throw new DslRuntimeError("padding mode must be 'prefix' or 'suffix'");
+  const fill = Buffer.alloc(n - dataBytes.length);
+  for (let i = 0; i < fill.length; i++) fill[i] = padBytes[i % padBytes.length]!;
+  return bytesOut(mode === 'prefix' ? Buffer.concat([fill, dataBytes]) : Buffer.concat([dataBytes, fill]), inputs);
+}
+
+function aesKey(key: Buffer, what: string): string {
+  if (key.length !== 16 && key.length !== 24 && key.length !== 32) throw new DslRuntimeError(`${what}: key must be 16, 24 or 32 bytes, got ${key.length}`);
+  return String(key.length * 8);
+}
+
+/** Go's strings.Count: non-overlapping occurrences; an empty needle counts rune boundaries. */
+function countOf(s: string, sub: string): number {
+  if (sub === '') return Array.from(s).length + 1;
+  let n = 0;
+  for (let i = s.indexOf(sub); i >= 0; i = s.indexOf(sub, i + sub.length)) n++;
+  return n;
+}
+
+/** nuclei's to_unix_time: a number as is, else the given Go layout or the default layouts. */
+function toUnixTime([input, layout]: readonly DslValue[]): number {
+  const s = S(input);
+  if (/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(s.trim()) && s.trim() === s) return Math.trunc(Number(s));
+  if (s.length > 256) throw new DslRuntimeError('to_unix_time: input too long');
+  if (layout !== undefined) {
+    const l = S(layout);
+    if (l.length > 256) throw new DslRuntimeError('to_unix_time: layout too long');
+    const t = parseGoTime(l, s);
+    if (t === undefined) throw new DslRuntimeError(`could not parse the current input with the '${l}' layout`);
+    return t;
+  }
+  for (const l of DEFAULT_DATE_LAYOUTS) {
+    const t = parseGoTime(l, s);
+    if (t !== undefined) return t;
+  }
+  throw new DslRuntimeError('could not parse the current input with the default layouts');
+}
+
+/** Ports nuclei's getNetworkPort treats as "not specific": the default is used instead. */
+const KNOWN_PORTS = ['80', '443', '8080', '8081', '8443', '53'];
+
+const NAMED_FUNCTIONS: Readonly<Record<string, DslFunction>> = {
   contains: { min: 2, max: 2, fn: ([s, sub]) => S(s).includes(S(sub)) },
   contains_all: { min: 2, max: -1, fn: ([s, ...subs]) => flat(subs).every((x) => S(s).includes(x)) },
   contains_any: { min: 2, max: -1, fn: ([s, ...subs]) => flat(subs).some((x) => S(s).includes(x)) },
@@ -268,19 +317,99 @@ export const DSL_FUNCTIONS: Readonly<Record<string, DslFunction>> = {
   hex_to_dec: { min: 1, max: 1, fn: ([s]) => parseRadix(S(s).replace(/^0x/i, ''), 16) },
   oct_to_dec: { min: 1, max: 1, fn: ([s]) => parseRadix(S(s).replace(/^0o?/i, ''), 8) },
   bin_to_dec: { min: 1, max: 1, fn: ([s]) => parseRadix(S(s).replace(/^0b/i, ''), 2) },
-  unix_time: { min: 0, max: 1, fn: ([off]) => Math.floor(Date.now() / 1000) + (off === undefined ? 0 : N(off, 'unix_time')) },
+  unix_time: { min: 0, max: 1, fn: ([off]) => Math.floor(Date.now() / 1000) + (off === undefined ? 0 : Math.trunc(N(off, 'unix_time'))) },
   date_time: {
     min: 1,
     max: 2,
-    fn: ([layout, t]) => formatDate(S(layout), t === undefined ? new Date() : new Date(N(t, 'date_time') * 1000)),
+    fn: ([layout, t]) => {
+      const l = S(layout);
+      if (l.length > 1024) throw new DslRuntimeError('date_time: format too long');
+      const secs = t === undefined ? undefined : typeof t === 'number' ? Math.trunc(t) : goInt(t, 'date_time');
+      const d = secs === undefined ? new Date() : new Date(secs * 1000);
+      if (Number.isNaN(d.getTime())) throw new DslRuntimeError('date_time: time out of range');
+      try {
+        return formatDateTime(l, d);
+      } catch (e) {
+        throw new DslRuntimeError(e instanceof Error ? e.message : String(e));
+      }
+    },
   },
-  to_unix_time: {
-    min: 1,
+  to_unix_time: { min: 1, max: 2, fn: toUnixTime },
+  index: {
+    min: 2,
     max: 2,
-    fn: ([s]) => {
-      const ms = Date.parse(S(s));
-      if (Number.isNaN(ms)) throw new DslRuntimeError(`to_unix_time: cannot parse ${JSON.stringify(S(s).slice(0, 40))}`);
-      return Math.floor(ms / 1000);
+    fn: ([x, i]) => {
+      const k = goInt(i, 'index');
+      if (Array.isArray(x)) {
+        const list = x as readonly DslValue[];
+        if (k < 0 || k >= list.length) throw new DslRuntimeError(`index out of range: ${k}`);
+        return S(list[k]);
+      }
+      const b = bytes(x);
+      if (k < 0 || k >= b.length) throw new DslRuntimeError(`index out of range: ${k}`);
+      return bytesOut(b.subarray(k, k + 1), [S(x)]);
+    },
+  },
+  sort: {
+    min: 1,
+    max: -1,
+    fn: (args) => (args.length === 1 ? Array.from(S(args[0])).sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!).join('') : args.map(S).sort(byteOrder)),
+  },
+  uniq: {
+    min: 1,
+    max: -1,
+    fn: (args) => (args.length === 1 ? [...new Set(Array.from(S(args[0])))].join('') : [...new Set(args.map(S))]),
+  },
+  count: { min: 2, max: 2, fn: ([s, sub]) => countOf(S(s), S(sub)) },
+  // nuclei declares two positional arguments and compares against a list; a flat argument list is
+  // accepted as well (nuclei's own would silently answer false for it).
+  equals_any: { min: 2, max: -1, fn: ([s, ...subs]) => typeof s === 'string' && flat(subs).includes(s) },
+  padding: { min: 3, max: 4, fn: padding },
+  xor: {
+    min: 2,
+    max: -1,
+    fn: (args) => {
+      const bufs = args.map(bytes);
+      const n = bufs[0]!.length;
+      if (bufs.some((b) => b.length !== n)) throw new DslRuntimeError('all arguments must have the same length');
+      const out = Buffer.alloc(n);
+      for (let i = 0; i < n; i++) for (const b of bufs) out[i]! ^= b[i]!;
+      return out.toString('latin1');
+    },
+  },
+  deflate: { min: 1, max: 1, fn: ([s]) => deflateRawSync(bytes(s)).toString('latin1') },
+  inflate: { min: 1, max: 1, fn: ([s]) => bytesToDslString(inflateRawSync(bytes(s), { maxOutputLength: MAX_INFLATE })) },
+  aes_cbc: {
+    min: 3,
+    max: 3,
+    fn: ([plain, key, iv]) => {
+      const k = bytes(key);
+      const v = bytes(iv);
+      const bits = aesKey(k, 'aes_cbc');
+      if (v.length !== 16) throw new DslRuntimeError(`aes_cbc: iv must be 16 bytes, got ${v.length}`);
+      const c = createCipheriv(`aes-${bits}-cbc`, k, v); // PKCS#7 padding: Go's pkcs5padding for 16-byte blocks
+      return bounded(Buffer.concat([c.update(bytes(plain)), c.final()]).toString('latin1'));
+    },
+  },
+  aes_gcm: {
+    min: 2,
+    max: 2,
+    random: true,
+    fn: ([key, plain]) => {
+      const k = bytes(key);
+      const bits = aesKey(k, 'aes_gcm');
+      const nonce = randomBytes(12);
+      const c = createCipheriv(`aes-${bits}-gcm` as CipherGCMTypes, k, nonce);
+      const body = Buffer.concat([c.update(bytes(plain)), c.final()]);
+      return bounded(Buffer.concat([nonce, body, c.getAuthTag()]).toString('latin1'));
+    },
+  },
+  getNetworkPort: {
+    min: 2,
+    max: 2,
+    fn: ([port, dflt]) => {
+      const p = S(port);
+      return p === '' || KNOWN_PORTS.includes(p.toLowerCase()) ? S(dflt) : p;
     },
   },
   rand_base: { min: 1, max: 2, random: true, fn: ([n, cs]) => randomFrom(cs === undefined || S(cs) === '' ? ALNUM : S(cs), N(n, 'rand_base')) },
@@ -309,6 +438,19 @@ export const DSL_FUNCTIONS: Readonly<Record<string, DslFunction>> = {
   },
   print_debug: { min: 0, max: -1, fn: () => true },
 };
+
+/**
+ * Every helper under its name and, as nuclei registers them "for backwards compatibility", under
+ * the name without underscores (tolower, toupper, base64decode, randbase…).
+ */
+export const DSL_FUNCTIONS: Readonly<Record<string, DslFunction>> = (() => {
+  const all: Record<string, DslFunction> = { ...NAMED_FUNCTIONS };
+  for (const [name, f] of Object.entries(NAMED_FUNCTIONS)) {
+    const alias = name.replaceAll('_', '');
+    if (!Object.hasOwn(all, alias)) all[alias] = f;
+  }
+  return Object.freeze(all);
+})();
 
 function parseRadix(s: string, radix: number): number {
   const valid = radix === 16 ? /^[0-9a-fA-F]{1,13}$/ : radix === 8 ? /^[0-7]{1,17}$/ : /^[01]{1,52}$/;

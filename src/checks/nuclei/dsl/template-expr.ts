@@ -11,6 +11,8 @@ import { TrawlError } from '../../../errors/trawl-error.js';
 
 const MARKER = /\{\{([\s\S]{1,4096}?)\}\}/g;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** `{{x-wp-nonce}}`: a variable with that name when one exists, else the expression x - wp - nonce. */
+const DASHED_NAME = /^[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)+$/;
 
 /** The inner texts of every marker (for load-time checks). */
 export function markersIn(text: string): string[] {
@@ -41,6 +43,10 @@ export function interpolate(text: string, lookup: DslLookup, opts: InterpolateOp
       const v = lookup(inner);
       if (v === undefined) throw new DslUnresolvedError(inner);
       return toDslString(v);
+    }
+    if (DASHED_NAME.test(inner)) {
+      const v = lookup(inner);
+      if (v !== undefined) return toDslString(v);
     }
     try {
       parseCached(inner);

@@ -9,17 +9,40 @@ import { TrawlError } from '../../../errors/trawl-error.js';
 import { DslUnresolvedError, type DslLookup } from '../dsl/dsl-eval.js';
 import { interpolate } from '../dsl/template-expr.js';
 import type { DslValue } from '../dsl/dsl-value.js';
+import { HostErrors } from '../net/host-errors.js';
 import type { HostPacer } from '../net/host-pacer.js';
-import type { Guard } from '../net/wire-connect.js';
+import type { ConnectFailure, Guard } from '../net/wire-connect.js';
 import type { NucleiResult, NucleiTarget } from '../nuclei-result.js';
 import type { NucleiTemplate } from '../template-types.js';
 
 export interface ExecEnv {
   readonly guard: Guard;
+  /** One exchange: connect, send, complete answer. */
   readonly timeoutMs: number;
+  /** TCP connect plus TLS handshake. */
+  readonly connectTimeoutMs: number;
+  /** Longest silence while an answer is awaited or arriving. */
+  readonly readTimeoutMs: number;
+  /** Network time one template may spend on one target, all its exchanges together. */
+  readonly templateTimeoutMs: number;
+  /** The run's signal (caller abort or a fatal error). */
   readonly signal?: AbortSignal;
   readonly pacer: HostPacer;
+  readonly hostErrors: HostErrors;
   readonly maxRequests: number;
+}
+
+/** Extra time a started exchange gets past its own timers before the job is cut off regardless. */
+const HARD_GRACE_MS = 1000;
+
+/** One exchange's slot: its limits, and `end` to report how it went (frees the connection slot). */
+export interface Exchange {
+  readonly timeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly readTimeoutMs: number;
+  readonly signal: AbortSignal;
+  /** 'answered', or the failure; a protocol failure the executor counts as an answer passes 'answered'. */
+  end(result: 'answered' | ConnectFailure): void;
 }
 
 export interface TargetUrl {
@@ -65,14 +88,25 @@ export class ExecContext {
   readonly dynamic = new Map<string, string>();
   readonly notes: string[] = [];
   readonly results: NucleiResult[] = [];
+  /** This job's signal: the run's, or this template's own hard deadline. */
+  readonly signal: AbortSignal;
   requests = 0;
   stopped = false;
+  /** Exchanges that got an answer / timed out / failed otherwise (refused, not the protocol). */
+  answered = 0;
+  timeouts = 0;
+  failures = 0;
+  /** Why the job ended early: the time budget, the request budget, or a service given up on. */
+  cutShort: 'time' | 'requests' | 'service' | undefined;
   readonly #randstr = new Map<string, string>();
+  readonly #deadline = new AbortController();
+  #ioMs = 0;
 
   constructor(template: NucleiTemplate, target: NucleiTarget, env: ExecEnv) {
     this.template = template;
     this.target = target;
     this.env = env;
+    this.signal = env.signal ? AbortSignal.any([env.signal, this.#deadline.signal]) : this.#deadline.signal;
     this.url = targetUrl(target);
     const u = this.url;
     const origin = `${u.scheme}://${u.hostPort}`;
@@ -154,9 +188,71 @@ export class ExecContext {
     if (this.requests >= this.env.maxRequests) {
       this.note(`request budget of ${this.env.maxRequests} spent`);
       this.stopped = true;
+      this.cutShort ??= 'requests';
       return false;
     }
     this.requests++;
     return true;
+  }
+
+  /** True when the hard deadline (not the run's signal) ended the job. */
+  get deadlineHit(): boolean {
+    return this.#deadline.signal.aborted;
+  }
+
+  #timeLeft(): number {
+    return this.env.templateTimeoutMs - this.#ioMs;
+  }
+
+  #giveUp(why: 'time' | 'service', key: string): undefined {
+    this.stopped = true;
+    this.cutShort ??= why;
+    if (why === 'time') this.note(`template time budget of ${this.env.templateTimeoutMs} ms spent`);
+    else this.note(`${key.split('|').slice(0, 2).join(':')} given up after ${this.env.hostErrors.max} consecutive failed exchanges`);
+    return undefined;
+  }
+
+  /**
+   * Starts one exchange with `ip:port`: waits for the host's connection slot (that wait is not
+   * charged to the template), then charges the request budget. Undefined — with `stopped` set —
+   * when the template's time or request budget is spent or the service has been given up on.
+   * Every exchange is bounded three ways: its own timers, the template's remaining time, and a hard
+   * cut-off a little after both that aborts the job's signal whatever the exchange is waiting for.
+   */
+  async begin(ip: string, port: number): Promise<Exchange | undefined> {
+    const key = HostErrors.key(ip, port, this.template.protocol);
+    if (this.env.hostErrors.tripped(key)) return this.#giveUp('service', key);
+    if (this.#timeLeft() <= 0) return this.#giveUp('time', key);
+    const release = await this.env.pacer.acquire(ip, this.signal);
+    if (this.env.hostErrors.tripped(key) || this.#timeLeft() <= 0 || !this.spend()) {
+      release();
+      if (this.cutShort === 'requests') return undefined;
+      return this.env.hostErrors.tripped(key) ? this.#giveUp('service', key) : this.#giveUp('time', key);
+    }
+    const timeoutMs = Math.max(1, Math.min(this.env.timeoutMs, this.#timeLeft()));
+    const started = performance.now();
+    const hard = setTimeout(() => this.#deadline.abort(), timeoutMs + HARD_GRACE_MS);
+    let ended = false;
+    return {
+      timeoutMs,
+      connectTimeoutMs: Math.min(this.env.connectTimeoutMs, timeoutMs),
+      readTimeoutMs: Math.min(this.env.readTimeoutMs, timeoutMs),
+      signal: this.signal,
+      end: (result) => {
+        if (ended) return;
+        ended = true;
+        clearTimeout(hard);
+        this.#ioMs += performance.now() - started;
+        release();
+        if (result === 'answered') {
+          this.answered++;
+          this.env.hostErrors.answered(key);
+          return;
+        }
+        if (result.kind === 'timeout') this.timeouts++;
+        else this.failures++;
+        this.env.hostErrors.failed(key);
+      },
+    };
   }
 }

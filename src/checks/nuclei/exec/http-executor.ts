@@ -14,12 +14,12 @@ import { isIP } from 'node:net';
 import { TrawlError } from '../../../errors/trawl-error.js';
 import { bytesToDslString, type DslValue } from '../dsl/dsl-value.js';
 import { httpExchange, type WireResponse } from '../net/http-wire.js';
-import { ConnectFailure } from '../net/wire-connect.js';
+import { ConnectFailure, CUT_OFF } from '../net/wire-connect.js';
 import { runOperators, type OperatorInput, type PartValue } from '../operators/operator-engine.js';
 import { payloadCombinations } from '../payload-generator.js';
 import type { HttpRequestSpec } from '../template-types.js';
 import type { ExecContext } from './exec-context.js';
-import { absorbDynamic, recordMatch } from './result-builder.js';
+import { absorbDynamic, flowPassed, recordMatch } from './result-builder.js';
 
 const USER_AGENT = 'Mozilla/5.0 (compatible; Trawl)';
 
@@ -37,6 +37,8 @@ interface BuiltRequest {
   readonly host: string;
   readonly port: number;
   readonly ip: string;
+  /** TLS server name when a raw request's @tls-sni annotation sets one (else `host`). */
+  readonly servername?: string;
 }
 
 interface HttpResponseData {
@@ -110,7 +112,15 @@ function buildRaw(ctx: ExecContext, spec: HttpRequestSpec, raw: string, lookup: 
   const filled = ctx.fill(raw, lookup, 'raw request');
   if (filled === undefined) return undefined;
   let text = filled.replace(/^\s+/, '');
-  while (text.startsWith('@')) text = text.slice(text.indexOf('\n') + 1 || text.length);
+  let servername: string | undefined;
+  while (text.startsWith('@')) {
+    const nl = text.indexOf('\n');
+    const ann = (nl < 0 ? text : text.slice(0, nl)).replace(/\r$/, '');
+    const sni = /^@tls-sni\s*:\s*(.*)$/i.exec(ann);
+    // The name only: {{Hostname}} carries the port, and brackets wrap an IPv6 address.
+    if (sni) servername = sni[1]!.trim().replace(/^\[([^\]]*)\](?::\d+)?$/, '$1').replace(/^([^:]+):\d+$/, '$1');
+    text = nl < 0 ? '' : text.slice(nl + 1);
+  }
   const sepAt = /\r?\n\r?\n/.exec(text);
   const headPart = sepAt ? text.slice(0, sepAt.index) : text.replace(/\s+$/, '');
   let body = sepAt ? text.slice(sepAt.index + sepAt[0].length) : '';
@@ -138,7 +148,7 @@ function buildRaw(ctx: ExecContext, spec: HttpRequestSpec, raw: string, lookup: 
   }
   const head = `${method} ${target} ${m[3]}\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
   const bytes = Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(body, 'utf8')]);
-  return { method, target, bytes, text: head + body, body, headers, scheme: ctx.url.scheme, hostPort: ctx.url.hostPort, host: ctx.url.host, port: ctx.url.port, ip: ctx.target.ip };
+  return { method, target, bytes, text: head + body, body, headers, scheme: ctx.url.scheme, hostPort: ctx.url.hostPort, host: ctx.url.host, port: ctx.url.port, ip: ctx.target.ip, ...(servername ? { servername } : {}) };
 }
 
 function absorbCookies(jar: Map<string, string>, res: WireResponse): void {
@@ -152,28 +162,33 @@ function absorbCookies(jar: Map<string, string>, res: WireResponse): void {
 }
 
 async function send(ctx: ExecContext, spec: HttpRequestSpec, req: BuiltRequest): Promise<WireResponse | undefined> {
-  if (!ctx.spend()) return undefined;
-  const release = await ctx.env.pacer.acquire(req.ip, ctx.env.signal);
+  const x = await ctx.begin(req.ip, req.port);
+  if (!x) return undefined;
   try {
-    return await httpExchange(req.bytes, {
+    const res = await httpExchange(req.bytes, {
       ip: req.ip,
       port: req.port,
       tls: req.scheme === 'https',
-      servername: req.host,
+      servername: req.servername ?? req.host,
       guard: ctx.env.guard,
-      timeoutMs: ctx.env.timeoutMs,
+      timeoutMs: x.timeoutMs,
+      connectTimeoutMs: x.connectTimeoutMs,
+      idleTimeoutMs: x.readTimeoutMs,
       method: req.method,
       ...(spec.maxSize !== undefined ? { maxBytes: spec.maxSize } : {}),
-      ...(ctx.env.signal ? { signal: ctx.env.signal } : {}),
+      signal: x.signal,
     });
+    x.end('answered');
+    return res;
   } catch (e) {
     if (e instanceof ConnectFailure) {
+      x.end(e);
       ctx.note(`${req.method} ${req.target}: ${e.message}`);
       return undefined;
     }
     throw e;
   } finally {
-    release();
+    x.end(CUT_OFF); // no-op unless the exchange was cut off (hard deadline, abort, guard)
   }
 }
 
@@ -290,18 +305,20 @@ function operatorInput(ctx: ExecContext, vars: ReadonlyMap<string, DslValue>, pa
   };
 }
 
-export async function runHttpBlock(ctx: ExecContext, spec: HttpRequestSpec, jar: Map<string, string>): Promise<void> {
+/** Runs one http block; true when it succeeded as a flow step (see flowPassed). */
+export async function runHttpBlock(ctx: ExecContext, spec: HttpRequestSpec, jar: Map<string, string>): Promise<boolean> {
   const combos: Iterable<ReadonlyMap<string, string>> = spec.payloads ? payloadCombinations(spec.payloads) : [new Map()];
   const items = spec.raw.length > 0 ? spec.raw.map((r) => ({ raw: r })) : spec.paths.map((p) => ({ path: p }));
+  let passed = false;
   for (const combo of combos) {
-    if (ctx.stopped || ctx.env.signal?.aborted) return;
+    if (ctx.stopped || ctx.signal.aborted) return passed;
     const history = new Map<string, DslValue>();
     const historyParts = new Map<string, PartValue>();
     let last: { vars: Map<string, DslValue>; parts: Map<string, PartValue>; data: HttpResponseData } | undefined;
     let index = 0;
     for (const item of items) {
       index++;
-      if (ctx.stopped || ctx.env.signal?.aborted) return;
+      if (ctx.stopped || ctx.signal.aborted) return passed;
       const lookup = ctx.lookup(history, combo);
       const req = 'raw' in item ? buildRaw(ctx, spec, item.raw!, lookup, jar) : buildStructured(ctx, spec, item.path!, lookup, jar);
       if (!req) continue;
@@ -319,11 +336,12 @@ export async function runHttpBlock(ctx: ExecContext, spec: HttpRequestSpec, jar:
       }
       const op = runOperators(spec.operators, operatorInput(ctx, vars, parts, combo));
       absorbDynamic(ctx, op);
+      passed ||= flowPassed(spec.operators, op);
       if (op.matched) {
-        recordMatch(ctx, op, data.url, { request: data.request.text, response: vars.get('raw') as string, payload: combo }, spec.operators.condition);
+        recordMatch(ctx, op, data.url, { request: data.request.text, response: vars.get('raw') as string, payload: combo }, spec.operators);
         if (spec.stopAtFirstMatch || ctx.template.stopAtFirstMatch) {
           if (ctx.template.stopAtFirstMatch) ctx.stopped = true;
-          return;
+          return passed;
         }
       }
     }
@@ -332,13 +350,15 @@ export async function runHttpBlock(ctx: ExecContext, spec: HttpRequestSpec, jar:
       const parts = new Map([...historyParts, ...last.parts]);
       const op = runOperators(spec.operators, operatorInput(ctx, vars, parts, combo));
       absorbDynamic(ctx, op);
+      passed ||= flowPassed(spec.operators, op);
       if (op.matched) {
-        recordMatch(ctx, op, last.data.url, { request: last.data.request.text, response: last.vars.get('raw') as string, payload: combo }, spec.operators.condition);
+        recordMatch(ctx, op, last.data.url, { request: last.data.request.text, response: last.vars.get('raw') as string, payload: combo }, spec.operators);
         if (spec.stopAtFirstMatch || ctx.template.stopAtFirstMatch) {
           if (ctx.template.stopAtFirstMatch) ctx.stopped = true;
-          return;
+          return passed;
         }
       }
     }
   }
+  return passed;
 }

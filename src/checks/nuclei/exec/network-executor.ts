@@ -5,17 +5,19 @@
  * Parts: `data` = the final read (default), `raw` = everything read, `request` = everything sent.
  *
  * A read returns what arrives first, up to the size, after a short settle delay — nuclei's single
- * conn.Read() — and never waits past the run's timeout.
+ * conn.Read() — waits at most the read timeout for its first byte, and never outlives the exchange.
+ * An exchange during which the service sent nothing at all is a timeout, not a clean run.
  */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { bytesToDslString, dslStringToWire, type DslValue } from '../dsl/dsl-value.js';
-import { connectWire, ConnectFailure } from '../net/wire-connect.js';
+import { TrawlError } from '../../../errors/trawl-error.js';
+import { connectWire, ConnectFailure, CUT_OFF } from '../net/wire-connect.js';
 import { runOperators, type PartValue } from '../operators/operator-engine.js';
 import { payloadCombinations } from '../payload-generator.js';
 import type { NetworkRequestSpec } from '../template-types.js';
 import type { ExecContext } from './exec-context.js';
-import { absorbDynamic, recordMatch } from './result-builder.js';
+import { absorbDynamic, flowPassed, recordMatch } from './result-builder.js';
 
 const MAX_READ = 1 << 20;
 const SETTLE_MS = 60;
@@ -41,58 +43,88 @@ function resolveAddress(ctx: ExecContext, template: string, lookup: ReturnType<E
   return { port, tls, shown: `${ctx.url.host.includes(':') ? `[${ctx.url.host}]` : ctx.url.host}:${port}` };
 }
 
+type ReadEnd = 'size' | 'quiet' | 'closed' | 'timeout';
+
+interface ReadOptions {
+  readonly size: number;
+  /** Read until the peer closes (or 1 s of quiet), capped at MAX_READ. */
+  readonly all: boolean;
+  /** Longest wait for the first byte. */
+  readonly firstByteMs: number;
+  /** Longest the whole read may take. */
+  readonly totalMs: number;
+  readonly signal: AbortSignal;
+}
+
 /**
- * Reads like nuclei's conn.Read: waits up to `waitMs` for the first bytes, then keeps what follows
- * until `size` bytes or SETTLE_MS of quiet. With `all`, reads until the peer closes (or 1 s of
- * quiet), capped at MAX_READ.
+ * Reads like nuclei's conn.Read: waits up to `firstByteMs` for the first bytes, then keeps what
+ * follows until `size` bytes or SETTLE_MS of quiet (`all`: until close or 1 s of quiet). `totalMs`
+ * caps the whole read, so a peer dripping a byte at a time cannot hold it open; abort ends it at
+ * once. Says how it ended: a read that saw nothing before its first-byte wait ran out is a timeout.
  */
-function readSome(sock: Socket | TLSSocket, size: number, waitMs: number, all: boolean): Promise<Buffer> {
-  const cap = Math.min(all ? MAX_READ : size, MAX_READ);
-  const quietMs = all ? 1000 : SETTLE_MS;
+function readSome(sock: Socket | TLSSocket, o: ReadOptions): Promise<{ data: Buffer; end: ReadEnd }> {
+  const cap = Math.min(o.all ? MAX_READ : o.size, MAX_READ);
+  const quietMs = o.all ? 1000 : SETTLE_MS;
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let got = 0;
     let quiet: NodeJS.Timeout | undefined;
-    const finish = (): void => {
+    let done = false;
+    const finish = (end: ReadEnd): void => {
+      if (done) return;
+      done = true;
       clearTimeout(total);
+      clearTimeout(first);
       clearTimeout(quiet);
       sock.off('data', onData);
-      sock.off('end', finish);
-      sock.off('close', finish);
+      sock.off('end', onClose);
+      sock.off('close', onClose);
+      o.signal.removeEventListener('abort', onAbort);
       sock.pause();
-      resolve(Buffer.concat(chunks, got));
+      resolve({ data: Buffer.concat(chunks, got), end });
     };
+    const onClose = (): void => finish('closed');
+    const onAbort = (): void => finish('timeout');
     const onData = (d: Buffer): void => {
       const take = d.subarray(0, cap - got);
       chunks.push(take);
       got += take.length;
       if (got >= cap) {
-        finish();
+        finish('size');
         // Bytes past the read size stay for the next read, as they would in the kernel buffer.
         if (take.length < d.length) sock.unshift(d.subarray(take.length));
         return;
       }
       clearTimeout(quiet);
-      quiet = setTimeout(finish, quietMs);
+      quiet = setTimeout(() => finish('quiet'), quietMs);
     };
-    const total = setTimeout(finish, waitMs);
+    const total = setTimeout(() => finish(got > 0 ? 'quiet' : 'timeout'), Math.max(1, o.totalMs));
+    const first = setTimeout(() => {
+      if (got === 0) finish('timeout');
+    }, Math.max(1, Math.min(o.firstByteMs, o.totalMs)));
     sock.on('data', onData);
-    sock.once('end', finish);
-    sock.once('close', finish);
+    sock.once('end', onClose);
+    sock.once('close', onClose);
+    o.signal.addEventListener('abort', onAbort, { once: true });
+    if (o.signal.aborted) return finish('timeout');
+    // A peer that already hung up fires neither event again.
+    if (sock.destroyed || sock.readableEnded) return finish('closed');
     sock.resume();
   });
 }
 
-export async function runNetworkBlock(ctx: ExecContext, spec: NetworkRequestSpec): Promise<void> {
+/** Runs one tcp block; true when it succeeded as a flow step (see flowPassed). */
+export async function runNetworkBlock(ctx: ExecContext, spec: NetworkRequestSpec): Promise<boolean> {
   if (spec.ports.length > 0 && !spec.ports.includes(ctx.target.port)) {
     ctx.note(`template is for port(s) ${spec.ports.join(',')}; target port ${ctx.target.port} skipped`);
-    return;
+    return false;
   }
+  let passed = false;
   const combos: Iterable<ReadonlyMap<string, string>> = spec.payloads ? payloadCombinations(spec.payloads) : [new Map()];
   for (const combo of combos) {
     const seen = new Set<string>();
     for (const hostTemplate of spec.hosts) {
-      if (ctx.stopped || ctx.env.signal?.aborted) return;
+      if (ctx.stopped || ctx.signal.aborted) return passed;
       const lookup = ctx.lookup(combo);
       const addr = resolveAddress(ctx, hostTemplate, lookup);
       if (!addr || seen.has(`${addr.tls}/${addr.port}`)) continue;
@@ -108,39 +140,55 @@ export async function runNetworkBlock(ctx: ExecContext, spec: NetworkRequestSpec
         }
         payloads.push(inp.hex ? Buffer.from(text.replace(/\s+/g, ''), 'hex') : dslStringToWire(text));
       }
-      if (!ok || !ctx.spend()) continue;
-      const release = await ctx.env.pacer.acquire(ctx.target.ip, ctx.env.signal);
+      if (!ok) continue;
+      const x = await ctx.begin(ctx.target.ip, addr.port);
+      if (!x) return passed;
       const vars = new Map<string, DslValue>();
       const parts = new Map<string, PartValue>();
       const readAll: Buffer[] = [];
       let sock: Socket | TLSSocket | undefined;
       try {
-        const deadline = performance.now() + ctx.env.timeoutMs;
+        const deadline = performance.now() + x.timeoutMs;
         sock = await connectWire({
           ip: ctx.target.ip,
           port: addr.port,
           tls: addr.tls,
           servername: ctx.target.host,
           guard: ctx.env.guard,
-          timeoutMs: ctx.env.timeoutMs,
-          ...(ctx.env.signal ? { signal: ctx.env.signal } : {}),
+          timeoutMs: x.connectTimeoutMs,
+          signal: x.signal,
         });
         sock.on('error', () => undefined);
+        // Each read waits at most the read timeout for its first byte, and never past the exchange.
         const left = (): number => Math.max(1, deadline - performance.now());
+        const read = (size: number, all: boolean): Promise<{ data: Buffer; end: ReadEnd }> => readSome(sock!, { size, all, firstByteMs: x.readTimeoutMs, totalMs: all ? left() : Math.min(x.readTimeoutMs, left()), signal: x.signal });
+        let received = 0;
         for (const [i, inp] of spec.inputs.entries()) {
-          sock.write(payloads[i]!);
+          if (!sock.destroyed) sock.write(payloads[i]!);
           if (inp.read > 0) {
-            const got = await readSome(sock, inp.read, left(), false);
-            readAll.push(got);
+            const r = await read(inp.read, false);
+            received += r.data.length;
+            readAll.push(r.data);
             if (inp.name) {
-              vars.set(inp.name, bytesToDslString(got));
-              parts.set(inp.name, { text: bytesToDslString(got), bytes: got });
+              vars.set(inp.name, bytesToDslString(r.data));
+              parts.set(inp.name, { text: bytesToDslString(r.data), bytes: r.data });
             }
           }
+          if (x.signal.aborted) break;
         }
-        const final = await readSome(sock, spec.readSize, left(), spec.readAll);
-        readAll.push(final);
-        const raw = Buffer.concat(readAll);
+        const r = await read(spec.readSize, spec.readAll);
+        received += r.data.length;
+        const lastEnd = r.end;
+        if (x.signal.aborted) throw new TrawlError('TRAWL_E_INTERRUPTED', 'check run aborted');
+        // Silence from start to finish is no answer at all: a timeout, not a clean "no match".
+        if (received === 0 && lastEnd === 'timeout') {
+          x.end(new ConnectFailure(`no data within ${x.readTimeoutMs} ms`, 'timeout'));
+          ctx.note(`${addr.shown}: no data within ${x.readTimeoutMs} ms`);
+          continue;
+        }
+        x.end('answered');
+        const final = r.data;
+        const raw = Buffer.concat(readAll.concat(final));
         const sent = Buffer.concat(payloads);
         vars.set('data', bytesToDslString(final));
         vars.set('raw', bytesToDslString(raw));
@@ -154,13 +202,14 @@ export async function runNetworkBlock(ctx: ExecContext, spec: NetworkRequestSpec
         parts.set('request', { text: bytesToDslString(sent), bytes: sent });
       } catch (e) {
         if (e instanceof ConnectFailure) {
+          x.end(e);
           ctx.note(`${addr.shown}: ${e.message}`);
           continue;
         }
         throw e;
       } finally {
         sock?.destroy();
-        release();
+        x.end(CUT_OFF);
       }
       const lk = ctx.lookup(vars, combo);
       const op = runOperators(spec.operators, {
@@ -173,13 +222,15 @@ export async function runNetworkBlock(ctx: ExecContext, spec: NetworkRequestSpec
         },
       });
       absorbDynamic(ctx, op);
+      passed ||= flowPassed(spec.operators, op);
       if (op.matched) {
-        recordMatch(ctx, op, addr.shown, { request: vars.get('request') as string, response: vars.get('raw') as string, payload: combo }, spec.operators.condition);
+        recordMatch(ctx, op, addr.shown, { request: vars.get('request') as string, response: vars.get('raw') as string, payload: combo }, spec.operators);
         if (ctx.template.stopAtFirstMatch) {
           ctx.stopped = true;
-          return;
+          return passed;
         }
       }
     }
   }
+  return passed;
 }

@@ -11,11 +11,11 @@ import { isIP } from 'node:net';
 import { checkServerIdentity, type PeerCertificate, type SecureVersion, type TLSSocket } from 'node:tls';
 import { certificateFacts } from '../../../engines/identify/handshakes/x509-facts.js';
 import type { DslValue } from '../dsl/dsl-value.js';
-import { connectWire, ConnectFailure } from '../net/wire-connect.js';
+import { connectWire, ConnectFailure, CUT_OFF } from '../net/wire-connect.js';
 import { runOperators, type PartValue } from '../operators/operator-engine.js';
 import type { SslRequestSpec, TlsVersionName } from '../template-types.js';
 import type { ExecContext } from './exec-context.js';
-import { absorbDynamic, recordMatch } from './result-builder.js';
+import { absorbDynamic, flowPassed, recordMatch } from './result-builder.js';
 
 const NODE_VERSION: Readonly<Record<Exclude<TlsVersionName, 'sslv3'>, SecureVersion>> = { tls10: 'TLSv1', tls11: 'TLSv1.1', tls12: 'TLSv1.2', tls13: 'TLSv1.3' };
 const NUCLEI_VERSION: Readonly<Record<string, string>> = { TLSv1: 'tls10', 'TLSv1.1': 'tls11', 'TLSv1.2': 'tls12', 'TLSv1.3': 'tls13' };
@@ -39,18 +39,19 @@ function colonHex(hex: string): string {
   return (h.toUpperCase().match(/../g) ?? []).join(':');
 }
 
-export async function runSslBlock(ctx: ExecContext, spec: SslRequestSpec): Promise<void> {
+/** Runs one ssl block; true when it succeeded as a flow step (see flowPassed). */
+export async function runSslBlock(ctx: ExecContext, spec: SslRequestSpec): Promise<boolean> {
   if (spec.minVersion === 'sslv3' || spec.maxVersion === 'sslv3') {
     ctx.note('SSLv3 handshake not possible with this OpenSSL: request not sent');
-    if (spec.maxVersion === 'sslv3' || spec.maxVersion === undefined) return;
+    if (spec.maxVersion === 'sslv3' || spec.maxVersion === undefined) return false;
   }
   const lookup0 = ctx.lookup();
   const address = ctx.fill(spec.address, lookup0, 'address');
-  if (address === undefined) return;
+  if (address === undefined) return false;
   const m = /:(\d{1,5})$/.exec(address);
   const port = m ? Number(m[1]) : ctx.target.port;
-  if (!ctx.spend()) return;
-  const release = await ctx.env.pacer.acquire(ctx.target.ip, ctx.env.signal);
+  const x = await ctx.begin(ctx.target.ip, port);
+  if (!x) return false;
   let sock: TLSSocket | undefined;
   const vars = new Map<string, DslValue>();
   const shown = `${ctx.url.host.includes(':') ? `[${ctx.url.host}]` : ctx.url.host}:${port}`;
@@ -64,11 +65,12 @@ export async function runSslBlock(ctx: ExecContext, spec: SslRequestSpec): Promi
       tls: true,
       servername: ctx.target.host,
       guard: ctx.env.guard,
-      timeoutMs: ctx.env.timeoutMs,
+      timeoutMs: x.connectTimeoutMs,
       ...(minV ? { minVersion: minV } : {}),
       ...(maxV ? { maxVersion: maxV } : {}),
-      ...(ctx.env.signal ? { signal: ctx.env.signal } : {}),
+      signal: x.signal,
     })) as TLSSocket;
+    x.end('answered');
     const protocol = sock.getProtocol() ?? '';
     const cipher = sock.getCipher();
     const peer = sock.getPeerX509Certificate();
@@ -113,13 +115,17 @@ export async function runSslBlock(ctx: ExecContext, spec: SslRequestSpec): Promi
     }
   } catch (e) {
     if (e instanceof ConnectFailure) {
+      // A handshake the server refused (an alert: no such version, no common cipher, not TLS at
+      // all) is its answer, and what "deprecated version accepted" templates test; silence and
+      // refused connections are not.
+      x.end(e.kind === 'protocol' ? 'answered' : e);
       ctx.note(`${shown}: TLS handshake failed (${e.message})`);
-      return;
+      return false;
     }
     throw e;
   } finally {
     sock?.destroy();
-    release();
+    x.end(CUT_OFF);
   }
   const json: Record<string, unknown> = {};
   for (const [k, v] of vars) json[k] = k === 'fingerprint_hash' ? (JSON.parse(v as string) as unknown) : v;
@@ -139,7 +145,8 @@ export async function runSslBlock(ctx: ExecContext, spec: SslRequestSpec): Promi
   });
   absorbDynamic(ctx, op);
   if (op.matched) {
-    recordMatch(ctx, op, shown, { response }, spec.operators.condition);
+    recordMatch(ctx, op, shown, { response }, spec.operators);
     if (ctx.template.stopAtFirstMatch) ctx.stopped = true;
   }
+  return flowPassed(spec.operators, op);
 }

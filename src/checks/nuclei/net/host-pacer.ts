@@ -1,39 +1,27 @@
 /**
  * Politeness per target address: at most `concurrency` connections at once and at most `rate`
- * connection starts per second to any one IP, however many templates run against it.
+ * connection starts per second to any one IP, however many templates run against it. The rate is
+ * the checks' HostRateLimiter, so the check stage can share one between built-in checks and
+ * templates and a host sees one budget.
  */
 import { TrawlError } from '../../../errors/trawl-error.js';
+import { HostRateLimiter } from '../../host-rate-limiter.js';
 
 interface HostState {
   active: number;
-  nextSlot: number;
   readonly waiters: Array<() => void>;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new TrawlError('TRAWL_E_INTERRUPTED', 'check run aborted'));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(new TrawlError('TRAWL_E_INTERRUPTED', 'check run aborted'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 export class HostPacer {
-  readonly #rate: number;
+  readonly #rate: HostRateLimiter;
   readonly #concurrency: number;
   readonly #hosts = new Map<string, HostState>();
 
-  constructor(ratePerSecond: number, concurrency: number) {
-    if (!(ratePerSecond > 0) || !Number.isFinite(ratePerSecond)) throw new TrawlError('TRAWL_E_BAD_OPTION', `perHostRate must be a positive number, got ${ratePerSecond}`, { value: ratePerSecond });
+  /** `rate`: connection starts per second per IP, or a limiter shared with other traffic. */
+  constructor(rate: number | HostRateLimiter, concurrency: number) {
+    if (typeof rate === 'number' && (!(rate > 0) || !Number.isFinite(rate))) throw new TrawlError('TRAWL_E_BAD_OPTION', `perHostRate must be a positive number, got ${rate}`, { value: rate });
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new TrawlError('TRAWL_E_BAD_OPTION', `perHostConcurrency must be a positive integer, got ${concurrency}`, { value: concurrency });
-    this.#rate = ratePerSecond;
+    this.#rate = typeof rate === 'number' ? new HostRateLimiter(rate) : rate;
     this.#concurrency = concurrency;
   }
 
@@ -41,7 +29,7 @@ export class HostPacer {
   async acquire(ip: string, signal?: AbortSignal): Promise<() => void> {
     let h = this.#hosts.get(ip);
     if (!h) {
-      h = { active: 0, nextSlot: 0, waiters: [] };
+      h = { active: 0, waiters: [] };
       this.#hosts.set(ip, h);
     }
     const host = h;
@@ -62,14 +50,10 @@ export class HostPacer {
       });
     }
     host.active++;
-    try {
-      const now = performance.now();
-      const slot = Math.max(now, host.nextSlot);
-      host.nextSlot = slot + 1000 / this.#rate;
-      if (slot > now) await sleep(slot - now, signal);
-    } catch (e) {
+    await this.#rate.acquire(ip, signal);
+    if (signal?.aborted) {
       this.#release(ip, host);
-      throw e;
+      throw new TrawlError('TRAWL_E_INTERRUPTED', 'check run aborted');
     }
     let released = false;
     return () => {
@@ -83,6 +67,6 @@ export class HostPacer {
     host.active--;
     const next = host.waiters.shift();
     if (next) next();
-    else if (host.active === 0 && host.nextSlot < performance.now()) this.#hosts.delete(ip);
+    else if (host.active === 0) this.#hosts.delete(ip);
   }
 }

@@ -33,7 +33,12 @@ export interface HttpExchangeOptions {
   readonly tls: boolean;
   readonly servername?: string;
   readonly guard: Guard;
+  /** The whole exchange: connect, send, and the complete response. */
   readonly timeoutMs: number;
+  /** TCP connect plus TLS handshake (default: timeoutMs). */
+  readonly connectTimeoutMs?: number;
+  /** Longest silence while a response is awaited or arriving (default: timeoutMs). */
+  readonly idleTimeoutMs?: number;
   readonly signal?: AbortSignal;
   readonly maxBytes?: number;
   /** HEAD responses carry no body whatever their headers say. */
@@ -48,7 +53,22 @@ interface Head {
   bodyStart: number;
 }
 
+const HTTP_PREFIX = Buffer.from('HTTP/');
+
+/**
+ * False as soon as the first bytes cannot begin a status line. A banner-first service (FTP, SMTP,
+ * SSH) answers "220 …" without a blank line, so waiting for the end of a head would wait for the
+ * deadline; this says "not HTTP" from the first five bytes instead.
+ */
+function couldBeHttp(buf: Buffer): boolean {
+  let i = 0;
+  while (i < buf.length && i < 16 && (buf[i] === 0x0d || buf[i] === 0x0a)) i++;
+  const n = Math.min(HTTP_PREFIX.length, buf.length - i);
+  return buf.subarray(i, i + n).equals(HTTP_PREFIX.subarray(0, n));
+}
+
 function parseHead(buf: Buffer): Head | 'incomplete' | 'bad' {
+  if (!couldBeHttp(buf)) return 'bad';
   let end = buf.indexOf('\r\n\r\n');
   let sepLen = 4;
   const lf = buf.indexOf('\n\n');
@@ -124,8 +144,14 @@ function decode(body: Buffer, encoding: string | undefined, max: number): Buffer
 export async function httpExchange(request: Buffer, o: HttpExchangeOptions): Promise<WireResponse> {
   const started = performance.now();
   const max = Math.min(o.maxBytes ?? MAX_RESPONSE_BYTES, MAX_RESPONSE_BYTES);
-  const sock = await connectWire({ ip: o.ip, port: o.port, tls: o.tls, guard: o.guard, timeoutMs: o.timeoutMs, ...(o.servername !== undefined ? { servername: o.servername } : {}), ...(o.signal ? { signal: o.signal } : {}) });
+  const connectMs = Math.max(1, Math.min(o.connectTimeoutMs ?? o.timeoutMs, o.timeoutMs));
+  const idleMs = Math.max(1, Math.min(o.idleTimeoutMs ?? o.timeoutMs, o.timeoutMs));
+  const sock = await connectWire({ ip: o.ip, port: o.port, tls: o.tls, guard: o.guard, timeoutMs: connectMs, ...(o.servername !== undefined ? { servername: o.servername } : {}), ...(o.signal ? { signal: o.signal } : {}) });
   return new Promise((resolve, reject) => {
+    if (o.signal?.aborted) {
+      sock.destroy();
+      return reject(new TrawlError('TRAWL_E_INTERRUPTED', 'check run aborted'));
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
@@ -148,7 +174,7 @@ export async function httpExchange(request: Buffer, o: HttpExchangeOptions): Pro
         if (head === 'bad' || (head === 'incomplete' && (closed || err))) {
           settled = true;
           cleanup();
-          return reject(err ?? new ConnectFailure(head === 'bad' ? 'response is not HTTP' : 'connection closed before a complete response head'));
+          return reject(err ?? new ConnectFailure(head === 'bad' ? `response is not HTTP (${JSON.stringify(buf.subarray(0, 32).toString('latin1'))})` : 'connection closed before a complete response head', 'protocol'));
         }
         if (head === 'incomplete') return;
         headAt = { head, base };
@@ -201,26 +227,34 @@ export async function httpExchange(request: Buffer, o: HttpExchangeOptions): Pro
       });
     };
     const onData = (d: Buffer): void => {
+      idle.refresh();
       const room = max + MAX_HEAD_BYTES - size;
       if (room <= 0) return;
       const piece = d.length > room ? d.subarray(0, room) : d;
       chunks.push(piece);
       size += piece.length;
       tail = Buffer.concat([tail, piece]).subarray(-8);
-      finish(false);
+      // Until the head is complete only a new line can complete it (or the first bytes refute it),
+      // so a server dripping a header byte by byte is not re-parsed per byte.
+      const mayDecide = headAt !== undefined || size - piece.length <= 16 || size > MAX_HEAD_BYTES || piece.includes(0x0a);
+      if (mayDecide) finish(false);
       if (!settled && size >= max + MAX_HEAD_BYTES) finish(true);
     };
     const onEnd = (): void => finish(true);
-    const onError = (e: Error): void => finish(true, new ConnectFailure(e.message));
+    const onError = (e: Error): void => finish(true, new ConnectFailure(e.message, 'protocol'));
     const onAbort = (): void => {
       if (settled) return;
       settled = true;
       cleanup();
       reject(new TrawlError('TRAWL_E_INTERRUPTED', 'check run aborted'));
     };
-    const timer = setTimeout(() => finish(true, new ConnectFailure(`no complete response within ${o.timeoutMs} ms`)), remaining);
+    // Two clocks: the whole exchange, and silence (reset by every chunk). A response already under
+    // way when either fires is kept as far as it got; without a complete head it is a timeout.
+    const timer = setTimeout(() => finish(true, new ConnectFailure(`no complete response within ${o.timeoutMs} ms`, 'timeout')), remaining);
+    const idle = setTimeout(() => finish(true, new ConnectFailure(`no data for ${idleMs} ms`, 'timeout')), Math.min(idleMs, remaining));
     const cleanup = (): void => {
       clearTimeout(timer);
+      clearTimeout(idle);
       o.signal?.removeEventListener('abort', onAbort);
       sock.off('data', onData);
       sock.destroy();

@@ -29,7 +29,25 @@ export function familyOf(ip: string): 4 | 6 {
   return f as 4 | 6;
 }
 
-export class ConnectFailure extends Error {}
+/**
+ * Why an exchange failed, which decides what the failure means for the run:
+ * refused — no connection (refused, reset or unreachable before TCP connected);
+ * timeout — the peer stayed silent past a connect, idle or total deadline;
+ * protocol — the peer answered, but not in the protocol spoken (not HTTP, a TLS alert, closed early).
+ */
+export type FailureKind = 'refused' | 'timeout' | 'protocol';
+
+export class ConnectFailure extends Error {
+  readonly kind: FailureKind;
+
+  constructor(message: string, kind: FailureKind) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+/** How an exchange that ended without reporting (hard deadline, abort, guard refusal) is counted. */
+export const CUT_OFF = new ConnectFailure('exchange cut off', 'timeout');
 
 /** Connects (TLS handshake included) or rejects with ConnectFailure; guard refusals propagate as TrawlError. */
 export function connectWire(o: ConnectOptions): Promise<Socket | TLSSocket> {
@@ -50,7 +68,8 @@ export function connectWire(o: ConnectOptions): Promise<Socket | TLSSocket> {
       } else resolve(sock);
     };
     // Stays attached: a late socket error must never become an uncaught exception.
-    const onError = (e: Error): void => done(new ConnectFailure(e.message));
+    let tcpUp = false;
+    const onError = (e: Error): void => done(new ConnectFailure(e.message, tcpUp ? 'protocol' : 'refused'));
     const onAbort = (): void => done(new TrawlError('TRAWL_E_INTERRUPTED', 'check run aborted'));
     if (o.tls) {
       const sni = o.servername !== undefined && isIP(o.servername) === 0 ? o.servername : undefined;
@@ -68,8 +87,11 @@ export function connectWire(o: ConnectOptions): Promise<Socket | TLSSocket> {
       sock = netConnect({ host: o.ip, port: o.port });
       sock.once('connect', () => done());
     }
+    sock.once('connect', () => {
+      tcpUp = true;
+    });
     sock.on('error', onError);
-    const timer = setTimeout(() => done(new ConnectFailure(`connect timed out after ${o.timeoutMs} ms`)), o.timeoutMs);
+    const timer = setTimeout(() => done(new ConnectFailure(tcpUp ? `TLS handshake timed out after ${o.timeoutMs} ms` : `connect timed out after ${o.timeoutMs} ms`, 'timeout')), o.timeoutMs);
     o.signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
