@@ -5,7 +5,7 @@
  * namespace, whose only route leads into the field, so no probe can leave the machine.
  *
  *   node dist/bench/fleet-bench.js [--field own|netlab] [--cidr 198.19.16.0/22] [--seed 3]
- *        [--alive 0.25] [--firewalled 0.3] [--ports 22,80,...] [--workers 1,2,4] [--unit-size 1024]
+ *        [--alive 0.25] [--firewalled 0.3] [--ports 22,80,...] [--workers 1,2,4] [--unit-size 4096 (the product default)]
  *        [--concurrency 8] [--json]
  *
  * Times are wall clock from process start (workers spawned / `trawl scan` started) to the store saying
@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { enqueueAssessment } from '../src/fleet/assessment.js';
+import { DEFAULT_UNIT_SIZE, enqueueAssessment } from '../src/fleet/assessment.js';
 import { netnsLabDown, netnsLabUp, netnsNames, netnsPrivilegeProblem } from '../src/lab/netns-lab.js';
 import { FIELD_PORTS } from '../src/lab/netns-plan.js';
 import { openBullmqQueue } from '../src/queue/bullmq/bullmq-queue.js';
@@ -70,7 +70,7 @@ async function main(): Promise<number> {
       firewalled: { type: 'string', default: '0.3' },
       ports: { type: 'string' },
       workers: { type: 'string', default: '1,2,4' },
-      'unit-size': { type: 'string', default: '1024' },
+      'unit-size': { type: 'string', default: String(DEFAULT_UNIT_SIZE) },
       concurrency: { type: 'string', default: '8' },
       json: { type: 'boolean', default: false },
     },

@@ -69,7 +69,7 @@ export interface EnqueuedAssessment {
   readonly jobs: number;
 }
 
-const DEFAULT_UNIT_SIZE = 4096;
+export const DEFAULT_UNIT_SIZE = 4096;
 const DEFAULT_ATTEMPTS = 8;
 
 /** The job policy an assessment recorded in its spec (zone, attempts). */
