@@ -111,10 +111,24 @@ export async function runDiscoverUnits(space: DiscoverSpace, trackers: readonly 
   let buffered = 0;
   let bufferedFor = new Map<UnitTracker, PortObservation[]>();
   const flushed = { sent: 0, discovery: 0, answered: 0, timedOut: 0, retried: 0, skippedDown: 0 };
-  let engineStats: ConnectEngineStats = { sent: 0, answered: 0, timedOut: 0, retried: 0, localErrors: 0 };
+  // The engine counts into this object as it goes: every batch commit below carries the probes sent
+  // and answered since the previous one, so a unit's counters move while it runs, not only at its end.
+  const engineStats: ConnectEngineStats = { sent: 0, answered: 0, timedOut: 0, retried: 0, localErrors: 0 };
   let commitChain: Promise<void> = Promise.resolve();
   let commitError: unknown;
   let openSinceFlush = 0;
+
+  /**
+   * The increment of one counter since the last commit. The engine takes a probe back out of `sent`
+   * when a local error (EMFILE…) requeues it, so a live reading can drop below what was committed:
+   * nothing is added then (the store's counters only grow) until the count has passed it again.
+   */
+  const advance = (key: keyof typeof flushed, now: number): bigint => {
+    const d = now - flushed[key];
+    if (d <= 0) return 0n;
+    flushed[key] = now;
+    return BigInt(d);
+  };
 
   const flush = (): Promise<void> => {
     const groups = bufferedFor;
@@ -122,20 +136,14 @@ export async function runDiscoverUnits(space: DiscoverSpace, trackers: readonly 
     buffered = 0;
     const dirty = trackers.filter((t) => t.dirty || groups.has(t));
     const delta: Partial<ScanCounters> = {
-      probesSent: BigInt(engineStats.sent - flushed.sent),
-      discoveryProbesSent: BigInt(discoverySent - flushed.discovery),
-      probesAnswered: BigInt(engineStats.answered - flushed.answered),
-      probesTimedOut: BigInt(engineStats.timedOut - flushed.timedOut),
-      probesRetried: BigInt(engineStats.retried - flushed.retried),
-      probesSkippedDown: BigInt(skippedDown - flushed.skippedDown),
+      probesSent: advance('sent', engineStats.sent),
+      discoveryProbesSent: advance('discovery', discoverySent),
+      probesAnswered: advance('answered', engineStats.answered),
+      probesTimedOut: advance('timedOut', engineStats.timedOut),
+      probesRetried: advance('retried', engineStats.retried),
+      probesSkippedDown: advance('skippedDown', skippedDown),
       openFound: BigInt(openSinceFlush),
     };
-    flushed.sent = engineStats.sent;
-    flushed.discovery = discoverySent;
-    flushed.answered = engineStats.answered;
-    flushed.timedOut = engineStats.timedOut;
-    flushed.retried = engineStats.retried;
-    flushed.skippedDown = skippedDown;
     openSinceFlush = 0;
     const commits = dirty.map((t, i) => ({ t, watermark: t.watermark, observations: groups.get(t) ?? [], counters: i === 0 ? delta : {} }));
     if (commits.length === 0 && Object.values(delta).some((v) => v !== 0n) && trackers[0]) {
@@ -174,7 +182,7 @@ export async function runDiscoverUnits(space: DiscoverSpace, trackers: readonly 
   const sentBefore = tally.sent;
   try {
     if (trackers.some((t) => !t.exhausted) && !opts.signal?.aborted) {
-      engineStats = await runConnectEngine(source, { ...opts.tuning, initialTimeoutMs: opts.initialTimeoutMs, guard: opts.guard, ...(opts.signal ? { signal: opts.signal } : {}) }, (r) => {
+      await runConnectEngine(source, { ...opts.tuning, initialTimeoutMs: opts.initialTimeoutMs, guard: opts.guard, stats: engineStats, ...(opts.signal ? { signal: opts.signal } : {}) }, (r) => {
         const { tracker, index } = r.probe.tag;
         tally.sent = sentBefore + engineStats.sent;
         if (r.state === 'open') {

@@ -225,13 +225,15 @@ class KyselyStore implements Store {
           throw new TrawlError('TRAWL_E_DB', `no work unit ${unit} to commit progress to`, { scanId: commit.scanId, stage: commit.stage, unitIndex: commit.unitIndex });
         }
 
+        await this.#upsertObservations(trx, observations);
+
+        // Last: every job of a scan adds to this one row with each batch, so its lock is held only
+        // from here to the commit, not while the observations are written.
         if (increments.length > 0) {
           const set = Object.fromEntries(increments.map(([column, delta]) => [column, this.dialect.decimalAdd(column, delta)]));
           const scanResult = await trx.updateTable('scans').set(set).where('id', '=', commit.scanId).executeTakeFirst();
           if (scanResult.numUpdatedRows !== 1n) throw new TrawlError('TRAWL_E_SCAN_NOT_FOUND', `no scan ${commit.scanId}`, { scanId: commit.scanId });
         }
-
-        await this.#upsertObservations(trx, observations);
       });
     });
   }

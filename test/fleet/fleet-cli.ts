@@ -15,7 +15,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const program = new Command().name('trawl').exitOverride();
   registerScanCommand(program, io);
   registerWorkerCommand(program, io);
-  registerServeCommand(program);
+  registerServeCommand(program, io);
   try {
     await program.parseAsync(normaliseArgv(argv), { from: 'user' });
     return io.exitCode;

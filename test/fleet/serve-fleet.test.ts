@@ -7,11 +7,13 @@
  *  - with --no-workers and a separate `trawl worker` on the same SQLite file (its embedded queue),
  *    including the server being killed -9 mid-run and restarted: the restarted server picks the run
  *    up (the assessment does not stay stuck in `running`), shows it waiting for a worker, and once a
- *    worker runs the jobs, finishes it and folds it into the inventory.
+ *    worker runs the jobs, finishes it and folds it into the inventory;
+ *  - with --no-workers and a `trawl worker --templates <dir>`: the worker's check jobs run the
+ *    templates, whose matches reach the inventory as nuclei:<id> findings.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -173,5 +175,47 @@ describe('trawl serve runs assessments as fleet work units (loopback lab)', () =
     }
     assert.match(worker.stderr, /queue embedded in .*split\.db/);
     assert.equal(await second.stop(), 0, second.stderr);
+  });
+
+  it('a trawl worker --templates process runs the templates in the check stage: nuclei:<id> findings in the inventory', async () => {
+    const db = join(dir, 'templates.db');
+    const tdir = join(dir, 'templates');
+    mkdirSync(tdir, { recursive: true });
+    // Every lab web site (HTTP on 8080 and 9443, HTTPS on 8443) serves this robots.txt; nothing else speaks HTTP.
+    writeFileSync(join(tdir, 'lab-robots-admin.yaml'), [
+      'id: lab-robots-admin',
+      'info: { name: robots.txt names an admin area, author: trawl-test, severity: low, tags: exposure }',
+      'http:',
+      '  - method: GET',
+      '    path: ["{{BaseURL}}/robots.txt"]',
+      '    matchers-condition: and',
+      '    matchers:',
+      '      - type: status',
+      '        status: [200]',
+      '      - type: word',
+      '        words: ["Disallow: /admin/"]',
+      '',
+    ].join('\n'));
+    const serve = await startServe(['--db', db, '--scope', SUBNET, '--no-workers']);
+    servers.push(serve);
+    assert.ok(serve.token, serve.stdout);
+    const api = apiClient(serve.url, serve.token);
+    const { id } = await createAndRun(api);
+    const worker = spawnNode(fleetCli, ['worker', '--db', db, '--concurrency', '4', '--templates', tdir]);
+    try {
+      await waitFor('the run to finish', async () => (await api('GET', `/assessments/${id}`)).body['state'] === 'idle', 120_000,
+        async () => `${JSON.stringify((await api('GET', `/assessments/${id}/progress`)).body)}\n${worker.stderr.slice(-2000)}`);
+    } finally {
+      worker.child.kill('SIGTERM');
+      assert.equal((await worker.exited).code, 0, worker.stderr);
+    }
+    assert.match(worker.stderr, /templates: 1 file\(s\) in 1 dir\(s\): 1 will run/);
+    const web = lab.services.filter((s) => [8080, 9443, 8443].includes(s.port)).map((s) => `${s.ip}:${s.port} nuclei:lab-robots-admin`);
+    assert.equal(web.length, 3);
+    const findings = await api<{ items: { checkId: string; address: string; port: number }[] }>('GET', '/findings?limit=500');
+    const got = findings.body.items.map((f) => `${f.address}:${f.port} ${f.checkId}`).sort();
+    // The built-in checks' findings as before, plus the template's on exactly the web services.
+    assert.deepEqual(got, [...reference.findings, ...web].sort(), worker.stderr.slice(-3000));
+    assert.equal(await serve.stop(), 0, serve.stderr);
   });
 });

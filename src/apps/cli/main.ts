@@ -28,7 +28,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerDemoCommand(program, io);
   registerArtifactCommand(program, io);
   registerDiffCommand(program, io);
-  registerServeCommand(program);
+  registerServeCommand(program, io);
   registerWorkerCommand(program, io);
   try {
     await program.parseAsync(args, { from: 'user' });

@@ -1,5 +1,5 @@
 /**
- * The nuclei template flags shared by `trawl scan` and `trawl serve`: where the templates are,
+ * The nuclei template flags shared by `trawl scan`, `trawl serve` and `trawl worker`: where the templates are,
  * which of them run, and how hard they may press a host. Loading happens before anything is
  * scanned, so a bad directory or value fails the command up front.
  */

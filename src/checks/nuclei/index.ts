@@ -11,6 +11,7 @@ export { evaluateDsl, dslIsTrue, DslUnresolvedError, type DslLookup } from './ds
 export { parseDsl, type DslNode } from './dsl/dsl-parser.js';
 export { DSL_FUNCTIONS } from './dsl/dsl-functions.js';
 export type { DslValue } from './dsl/dsl-value.js';
+export { bytesToDsl, dslBytes, dslByteLength, dslDisplay } from './dsl/dsl-bytes.js';
 export { interpolate } from './dsl/template-expr.js';
 export { checkGoVersionConstraints } from './dsl/go-version.js';
 export { compileRe2, linearEngineAvailable, MAX_REGEX_INPUT, MAX_BACKTRACKING_INPUT, type GuardedRegex, type RegexMatch } from './regex/guarded-regex.js';

@@ -6,6 +6,7 @@
  */
 import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { bytesToDsl } from './dsl/dsl-bytes.js';
 import { DSL_FUNCTIONS } from './dsl/dsl-functions.js';
 import { dslNames, parseDsl } from './dsl/dsl-parser.js';
 import { markerIsExpression, markersIn } from './dsl/template-expr.js';
@@ -437,7 +438,8 @@ function readPayloadFile(file: string, ctx: CompileContext, p: Problems, name: s
     p.unsup(`payload "${name}": file ${JSON.stringify(file)} is larger than ${MAX_PAYLOAD_FILE_BYTES} bytes`);
     return undefined;
   }
-  const lines = readFileSync(real, 'utf8').split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l !== '');
+  // Bytes, not UTF-8 text: a payload line that is not valid UTF-8 is sent as it is (dsl-bytes.ts).
+  const lines = bytesToDsl(readFileSync(real)).split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l !== '');
   if (lines.length > MAX_PAYLOAD_VALUES) {
     p.unsup(`payload "${name}": more than ${MAX_PAYLOAD_VALUES} values`);
     return undefined;

@@ -36,6 +36,12 @@ export interface ConnectEngineOptions extends RttOptions, PacerOptions {
   /** Called before every connect; must throw to refuse an address (the egress guard). */
   readonly guard: (ip: string, family: 4 | 6) => void;
   readonly signal?: AbortSignal;
+  /**
+   * The counters to keep, updated in place as probes go out and come back, so a caller can read them
+   * while the engine runs (progress commits, live display); the promise resolves to this same object.
+   * Counting goes on from the values it holds. Default: a fresh, zeroed object.
+   */
+  readonly stats?: ConnectEngineStats;
 }
 
 export interface ConnectEngineStats {
@@ -66,7 +72,7 @@ export function runConnectEngine<T>(
   opts: ConnectEngineOptions,
   onResult: (r: ConnectResult<T>) => void,
 ): Promise<ConnectEngineStats> {
-  const stats: ConnectEngineStats = { sent: 0, answered: 0, timedOut: 0, retried: 0, localErrors: 0 };
+  const stats: ConnectEngineStats = opts.stats ?? { sent: 0, answered: 0, timedOut: 0, retried: 0, localErrors: 0 };
   const rtt = new RttEstimator(opts);
   const pacer = new NetworkPacer(opts);
   const retryQueue: Pending<T>[] = [];

@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDecipheriv } from 'node:crypto';
-import { DSL_FUNCTIONS, evaluateDsl, parseTemplate, type DslValue } from '../../../src/checks/nuclei/index.js';
+import { DSL_FUNCTIONS, dslBytes, evaluateDsl, parseTemplate, type DslValue } from '../../../src/checks/nuclei/index.js';
 
 const VARS: Record<string, DslValue> = { body: 'Hello World', header: 'Content-Type: Application/JSON' };
 const lookup = (n: string): DslValue | undefined => VARS[n];
@@ -86,7 +86,7 @@ describe('DSL helpers from nuclei', () => {
 
   it('aes_gcm is random (requests only): nonce ‖ ciphertext ‖ tag that decrypts back', () => {
     assert.throws(() => evaluateDsl('aes_gcm("0123456789abcdef", "secret")', lookup), /random/);
-    const out = Buffer.from(String(ev('aes_gcm("0123456789abcdef", "secret")')), 'latin1');
+    const out = dslBytes(String(ev('aes_gcm("0123456789abcdef", "secret")')));
     assert.equal(out.length, 12 + 6 + 16);
     const d = createDecipheriv('aes-128-gcm', Buffer.from('0123456789abcdef'), out.subarray(0, 12));
     d.setAuthTag(out.subarray(out.length - 16));

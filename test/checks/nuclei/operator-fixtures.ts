@@ -1,5 +1,5 @@
 /** Compiles matcher/extractor YAML through the real loader and runs it on a synthetic response. */
-import { parseTemplate, type DslValue, type Operators } from '../../../src/checks/nuclei/index.js';
+import { bytesToDsl, parseTemplate, type DslValue, type Operators } from '../../../src/checks/nuclei/index.js';
 import { runOperators, type OperatorResult, type PartValue } from '../../../src/checks/nuclei/operators/operator-engine.js';
 
 export function operators(yamlOps: string, protocol: 'http' | 'tcp' = 'http'): Operators {
@@ -25,7 +25,7 @@ export interface FakeResponse {
 /** Builds the same parts and variables the http executor builds. */
 export function evaluate(ops: Operators, r: FakeResponse): OperatorResult {
   const bodyBuf = typeof r.body === 'string' ? Buffer.from(r.body) : (r.body ?? Buffer.alloc(0));
-  const body = typeof r.body === 'string' ? r.body : bodyBuf.toString('latin1');
+  const body = typeof r.body === 'string' ? r.body : bytesToDsl(bodyBuf);
   const headerText = `HTTP/1.1 ${r.status ?? 200} X\r\n${Object.entries(r.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join('')}`;
   const raw = `${headerText}\r\n${body}`;
   const vars = new Map<string, DslValue>(Object.entries(r.vars ?? {}));

@@ -101,6 +101,6 @@ http:
 `);
     const out = await run([t], [web.target()]);
     assert.equal(out.matches.length, 2);
-    assert.deepEqual(web.log.map((r) => r.url.split('?')[0]), [`/uploads/${Buffer.from('a b').toString('base64')}`, `/uploads/${Buffer.from('ç', 'latin1').toString('base64')}`]);
+    assert.deepEqual(web.log.map((r) => r.url.split('?')[0]), [`/uploads/${Buffer.from('a b').toString('base64')}`, `/uploads/${Buffer.from('ç', 'utf8').toString('base64')}`]); // Go: the text's UTF-8 bytes
   });
 });

@@ -17,10 +17,10 @@ import { openFleetConnections } from '../../../fleet/fleet-connections.js';
 import { checkZone } from '../../../queue/job-input.js';
 import { Notifier } from '../../../notify/notifier.js';
 import { Scheduler } from '../../../schedule/scheduler.js';
-import { reportError } from '../exit-codes.js';
 import { formatTemplateSetSummary } from '../../../checks/nuclei/index.js';
 import { addTemplateOptions, loadTemplateOptions, type TemplateCliOptions } from '../template-options.js';
 import { parseIntOption } from '../parse-number.js';
+import type { CliIo } from './scan-command.js';
 
 interface ServeOptions extends TemplateCliOptions {
   db: string;
@@ -69,7 +69,12 @@ export function parseListen(text: string): { host: string; port: number } {
   return { host, port: Number(portText) };
 }
 
-export function registerServeCommand(program: Command): void {
+/**
+ * The exit code goes to `io.exitCode`, which main() returns: setting process.exitCode here would be
+ * overwritten by the launcher with main()'s result. Errors propagate to main(), which prints them
+ * and maps them to their catalogue exit code like every other command's.
+ */
+export function registerServeCommand(program: Command, io: Pick<CliIo, 'exitCode'>): void {
   const cmd = program
     .command('serve')
     .description('run the REST API (OpenAPI at /openapi.json, docs at /docs), its scans and schedules')
@@ -95,8 +100,7 @@ export function registerServeCommand(program: Command): void {
     .option('--job-attempts <n>', 'leases a job gets, expired ones included, before it is dead-lettered', '8');
   addTemplateOptions(cmd)
     .action(async (o: ServeOptions) => {
-      const code = await serve(o).catch((e: unknown) => reportError(e));
-      if (code !== 0) process.exitCode = code;
+      io.exitCode = await serve(o);
     });
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { formatTemplateSetSummary } from '../../../checks/nuclei/index.js';
 import { TrawlError } from '../../../errors/index.js';
 import { inventoryClosedWatch } from '../../../fleet/closed-watch.js';
 import { openFleetConnections, openFleetStore, type FleetConnections } from '../../../fleet/fleet-connections.js';
@@ -9,9 +10,10 @@ import type { JobQueue } from '../../../queue/job-queue.js';
 import { isPostgresUrl } from '../../../store/store-database.js';
 import type { Store } from '../../../store/store.js';
 import { parseIntOption } from '../parse-number.js';
+import { addTemplateOptions, loadTemplateOptions, type TemplateCliOptions } from '../template-options.js';
 import type { CliIo } from './scan-command.js';
 
-export interface WorkerCliOptions {
+export interface WorkerCliOptions extends TemplateCliOptions {
   queue?: string;
   prefix?: string;
   db: string;
@@ -32,7 +34,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 
 /** `trawl worker` (runs fleet jobs) and `trawl status` (progress of an assessment). */
 export function registerWorkerCommand(program: Command, io: CliIo): void {
-  program
+  const worker = program
     .command('worker')
     .description('run fleet jobs: lease work units of assessments from the queue, run them, record results in the store')
     .option('--queue <url>', 'job queue: redis://host:port/db, unix:///path/redis.sock, or sqlite:<file>; default with a SQLite store: the queue embedded in its file (trawl serve --db <file> on the same machine)')
@@ -46,10 +48,11 @@ export function registerWorkerCommand(program: Command, io: CliIo): void {
     .option('--drain-ms <ms>', 'on SIGTERM, how long in-flight jobs may finish before they are stopped and released', '10000')
     .option('--version-intensity <n>', 'nmap probe rarity limit for identify jobs, 0-9', '7')
     .option('--datadir <dir>', 'nmap data directory (identify probes); default $NMAPDIR or /usr/share/nmap')
-    .option('-q, --quiet', 'no log lines on stderr')
-    .action(async (options: WorkerCliOptions) => {
-      io.exitCode = await workerCommand(options, io);
-    });
+    .option('-q, --quiet', 'no log lines on stderr');
+  // The same template flags as scan and serve: this worker's check jobs run the set beside the checks.
+  addTemplateOptions(worker).action(async (options: WorkerCliOptions) => {
+    io.exitCode = await workerCommand(options, io);
+  });
 
   program
     .command('status')
@@ -74,6 +77,9 @@ export async function workerCommand(o: WorkerCliOptions, io: CliIo): Promise<num
   const intensity = parseIntOption('--version-intensity', o.versionIntensity ?? '7', 0, 9);
   const id = o.id ?? defaultWorkerId();
   const log = o.quiet === true ? () => {} : (line: string) => { io.stderr.write(`trawl: ${line}\n`); };
+  // Templates load (and a bad directory fails) before the worker connects or leases anything.
+  const templates = await loadTemplateOptions(o);
+  if (templates && o.quiet !== true) io.stderr.write(`trawl: worker ${id}: ${formatTemplateSetSummary(templates)}`);
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (): void => {
@@ -101,6 +107,7 @@ export async function workerCommand(o: WorkerCliOptions, io: CliIo): Promise<num
       // Resets on ports an org's inventory holds open are recorded, as the in-process runner does.
       recordClosed: inventoryClosedWatch(db),
       ...(o.datadir !== undefined ? { datadir: o.datadir } : {}),
+      ...(templates ? { templates } : {}),
     });
     log(`worker ${id}: stopped: ${stats.leased} leased, ${stats.acked} done, ${stats.failed} failed, ${stats.released} released, ${stats.lost} lost`);
     return 0;

@@ -9,6 +9,7 @@ import { compileRe2 } from '../regex/guarded-regex.js';
 import { DSL_FUNCTIONS, DslRuntimeError } from './dsl-functions.js';
 import { type DslNode, dslError, parseDsl } from './dsl-parser.js';
 import { type DslValue, MAX_DSL_STRING, dslEquals, toDslString } from './dsl-value.js';
+import { canonicalDsl } from './dsl-bytes.js';
 
 const MAX_STEPS = 100_000;
 
@@ -131,7 +132,7 @@ export function evaluateDsl(expr: string, lookup: DslLookup, opts: DslEvalOption
         if (typeof a === 'number' && typeof b === 'number') return a + b;
         const s = toDslString(a) + toDslString(b);
         if (s.length > MAX_DSL_STRING) fail('string too long');
-        return s;
+        return canonicalDsl(s); // escaped bytes meeting at the seam may form a character
       }
       case '-':
         return num(a, op) - num(b, op);

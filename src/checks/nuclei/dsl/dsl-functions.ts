@@ -9,7 +9,8 @@ import { murmur3x86_32Signed, base64Mime } from '../../../engines/identify/hands
 import { compileRe2 } from '../regex/guarded-regex.js';
 import { checkGoVersionConstraints } from './go-version.js';
 import { DEFAULT_DATE_LAYOUTS, formatDateTime, parseGoTime } from './go-time.js';
-import { type DslValue, MAX_DSL_STRING, bytesToDslString, dslStringToWire, formatNumber, toDslNumber, toDslString } from './dsl-value.js';
+import { type DslValue, MAX_DSL_STRING, formatNumber, toDslNumber, toDslString } from './dsl-value.js';
+import { bytesToDsl, byteWise, canonicalDsl, dslByteLength, dslBytes, dslIncludes, fromBinaryString } from './dsl-bytes.js';
 
 export interface DslFunction {
   readonly min: number;
@@ -33,7 +34,8 @@ function N(v: DslValue | undefined, what: string): number {
   if (n === undefined) throw new DslRuntimeError(`${what}: ${JSON.stringify(S(v).slice(0, 40))} is not a number`);
   return n;
 }
-const bytes = (v: DslValue | undefined): Buffer => dslStringToWire(S(v));
+/** The bytes a value stands for (Go's []byte(toString(v))). */
+const bytes = (v: DslValue | undefined): Buffer => dslBytes(S(v));
 
 /** Flattens arrays among variadic arguments (join(",", list) and join(",", a, b) both work). */
 function flat(args: readonly DslValue[]): string[] {
@@ -58,7 +60,7 @@ function cutsetTrim(s: string, cut: string, left: boolean, right: boolean): stri
 /** Go's url.QueryEscape. */
 function queryEscape(s: string): string {
   let out = '';
-  for (const b of Buffer.from(s, 'utf8')) {
+  for (const b of dslBytes(s)) {
     const c = String.fromCharCode(b);
     if (/[A-Za-z0-9\-_.~]/.test(c)) out += c;
     else if (c === ' ') out += '+';
@@ -67,19 +69,22 @@ function queryEscape(s: string): string {
   return out;
 }
 
+/** Go's url.QueryUnescape, on the bytes: %XX is any byte, so the result may be binary. */
 function queryUnescape(s: string): string {
-  const buf: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c === '+') buf.push(0x20);
-    else if (c === '%') {
-      const h = s.slice(i + 1, i + 3);
-      if (!/^[0-9a-fA-F]{2}$/.test(h)) throw new DslRuntimeError(`url_decode: invalid escape "%${h}"`);
-      buf.push(Number.parseInt(h, 16));
+  const src = dslBytes(s);
+  const out = Buffer.alloc(src.length);
+  let n = 0;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (c === 0x2b) out[n++] = 0x20;
+    else if (c === 0x25) {
+      const h = src.subarray(i + 1, i + 3).toString('latin1');
+      if (!/^[0-9a-fA-F]{2}$/.test(h)) throw new DslRuntimeError(`url_decode: invalid escape "%${bytesToDsl(src.subarray(i + 1, i + 3))}"`);
+      out[n++] = Number.parseInt(h, 16);
       i += 2;
-    } else for (const b of Buffer.from(c, 'utf8')) buf.push(b);
+    } else out[n++] = c;
   }
-  return bytesToDslString(Buffer.from(buf));
+  return bytesToDsl(out.subarray(0, n));
 }
 
 const HTML_ESC: Readonly<Record<string, string>> = { '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&#39;', '"': '&#34;' };
@@ -110,18 +115,9 @@ function expandTemplate(tpl: string, groups: readonly string[]): string {
   });
 }
 
-/**
- * Bytes a helper produced, as a DSL string: byte-per-character when every input was (so the bytes
- * go back on the wire unchanged), otherwise decoded as text when they are UTF-8.
- */
-function bytesOut(b: Buffer, inputs: readonly string[]): string {
-  // eslint-disable-next-line no-control-regex
-  return inputs.every((x) => /^[\u0000-\u00ff]*$/.test(x)) ? b.toString('latin1') : bytesToDslString(b);
-}
-
-/** UTF-8 byte order, as Go's sort.Strings compares. */
+/** Byte order, as Go's sort.Strings compares. */
 function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  return Buffer.compare(dslBytes(a), dslBytes(b));
 }
 
 /** Go's strconv.Atoi / ParseInt(s, 10, 64) acceptance: an optional sign and decimal digits. */
@@ -145,17 +141,16 @@ function padding([data, pad, length, mode]: readonly DslValue[]): string {
   if (padBytes.length === 0) throw new DslRuntimeError('invalid padding byte');
   const dataBytes = bytes(data);
   if (dataBytes.length >= n) return S(data);
-  const inputs = [S(data), S(pad)];
   if (mode === undefined) {
     const out = Buffer.alloc(n);
     dataBytes.copy(out);
     for (let i = dataBytes.length; i < n; i++) out[i] = padBytes[i % padBytes.length]!;
-    return bytesOut(out, inputs);
+    return bytesToDsl(out);
   }
   if (mode !== 'prefix' && mode !== 'suffix') throw new DslRuntimeError("padding mode must be 'prefix' or 'suffix'");
   const fill = Buffer.alloc(n - dataBytes.length);
   for (let i = 0; i < fill.length; i++) fill[i] = padBytes[i % padBytes.length]!;
-  return bytesOut(mode === 'prefix' ? Buffer.concat([fill, dataBytes]) : Buffer.concat([dataBytes, fill]), inputs);
+  return bytesToDsl(mode === 'prefix' ? Buffer.concat([fill, dataBytes]) : Buffer.concat([dataBytes, fill]));
 }
 
 function aesKey(key: Buffer, what: string): string {
@@ -165,10 +160,12 @@ function aesKey(key: Buffer, what: string): string {
 
 /** Go's strings.Count: non-overlapping occurrences; an empty needle counts rune boundaries. */
 function countOf(s: string, sub: string): number {
-  if (sub === '') return Array.from(s).length + 1;
-  let n = 0;
-  for (let i = s.indexOf(sub); i >= 0; i = s.indexOf(sub, i + sub.length)) n++;
-  return n;
+  if (sub === '') return Array.from(s).length + 1; // an escaped byte is one rune, as an invalid byte is in Go
+  return byteWise([s, sub], (h, x) => {
+    let n = 0;
+    for (let i = h.indexOf(x); i >= 0; i = h.indexOf(x, i + x.length)) n++;
+    return n;
+  });
 }
 
 /** nuclei's to_unix_time: a number as is, else the given Go layout or the default layouts. */
@@ -194,13 +191,13 @@ function toUnixTime([input, layout]: readonly DslValue[]): number {
 const KNOWN_PORTS = ['80', '443', '8080', '8081', '8443', '53'];
 
 const NAMED_FUNCTIONS: Readonly<Record<string, DslFunction>> = {
-  contains: { min: 2, max: 2, fn: ([s, sub]) => S(s).includes(S(sub)) },
-  contains_all: { min: 2, max: -1, fn: ([s, ...subs]) => flat(subs).every((x) => S(s).includes(x)) },
-  contains_any: { min: 2, max: -1, fn: ([s, ...subs]) => flat(subs).some((x) => S(s).includes(x)) },
-  starts_with: { min: 2, max: -1, fn: ([s, ...p]) => flat(p).some((x) => S(s).startsWith(x)) },
-  ends_with: { min: 2, max: -1, fn: ([s, ...p]) => flat(p).some((x) => S(s).endsWith(x)) },
-  line_starts_with: { min: 2, max: -1, fn: ([s, ...p]) => S(s).split('\n').some((l) => flat(p).some((x) => l.startsWith(x))) },
-  line_ends_with: { min: 2, max: -1, fn: ([s, ...p]) => S(s).split('\n').some((l) => flat(p).some((x) => l.replace(/\r$/, '').endsWith(x))) },
+  contains: { min: 2, max: 2, fn: ([s, sub]) => dslIncludes(S(s), S(sub)) },
+  contains_all: { min: 2, max: -1, fn: ([s, ...subs]) => flat(subs).every((x) => dslIncludes(S(s), x)) },
+  contains_any: { min: 2, max: -1, fn: ([s, ...subs]) => flat(subs).some((x) => dslIncludes(S(s), x)) },
+  starts_with: { min: 2, max: -1, fn: ([s, ...p]) => flat(p).some((x) => byteWise([S(s), x], (h, y) => h.startsWith(y))) },
+  ends_with: { min: 2, max: -1, fn: ([s, ...p]) => flat(p).some((x) => byteWise([S(s), x], (h, y) => h.endsWith(y))) },
+  line_starts_with: { min: 2, max: -1, fn: ([s, ...p]) => byteWise([S(s), ...flat(p)], (h, ...ys) => h.split('\n').some((l) => ys.some((x) => l.startsWith(x)))) },
+  line_ends_with: { min: 2, max: -1, fn: ([s, ...p]) => byteWise([S(s), ...flat(p)], (h, ...ys) => h.split('\n').some((l) => ys.some((x) => l.replace(/\r$/, '').endsWith(x)))) },
   regex: { min: 2, max: 2, fn: ([p, s]) => compileRe2(S(p)).test(S(s)) },
   regex_all: { min: 2, max: -1, fn: ([p, ...ss]) => flat(ss).every((s) => compileRe2(S(p)).test(s)) },
   regex_any: { min: 2, max: -1, fn: ([p, ...ss]) => flat(ss).some((s) => compileRe2(S(p)).test(s)) },
@@ -219,16 +216,17 @@ const NAMED_FUNCTIONS: Readonly<Record<string, DslFunction>> = {
       return bounded(out + src.slice(from));
     },
   },
-  len: { min: 1, max: 1, fn: ([x]) => (Array.isArray(x) ? x.length : Buffer.byteLength(S(x), 'utf8')) },
+  // Go's len(string): bytes, escaped ones included.
+  len: { min: 1, max: 1, fn: ([x]) => (Array.isArray(x) ? x.length : dslByteLength(S(x))) },
   to_lower: { min: 1, max: 1, fn: ([s]) => S(s).toLowerCase() },
   to_upper: { min: 1, max: 1, fn: ([s]) => S(s).toUpperCase() },
   trim: { min: 2, max: 2, fn: ([s, c]) => cutsetTrim(S(s), S(c), true, true) },
   trim_left: { min: 2, max: 2, fn: ([s, c]) => cutsetTrim(S(s), S(c), true, false) },
   trim_right: { min: 2, max: 2, fn: ([s, c]) => cutsetTrim(S(s), S(c), false, true) },
   trim_space: { min: 1, max: 1, fn: ([s]) => S(s).replace(/^[\t\n\v\f\r \u0085\u00a0]+|[\t\n\v\f\r \u0085\u00a0]+$/g, '') },
-  trim_prefix: { min: 2, max: 2, fn: ([s, p]) => (S(s).startsWith(S(p)) ? S(s).slice(S(p).length) : S(s)) },
-  trim_suffix: { min: 2, max: 2, fn: ([s, p]) => (S(p) !== '' && S(s).endsWith(S(p)) ? S(s).slice(0, -S(p).length) : S(s)) },
-  replace: { min: 3, max: 3, fn: ([s, o, n]) => (S(o) === '' ? S(s) : bounded(S(s).split(S(o)).join(S(n)))) },
+  trim_prefix: { min: 2, max: 2, fn: ([s, p]) => byteWise([S(s), S(p)], (h, x) => (h.startsWith(x) ? h.slice(x.length) : h), fromBinaryString) },
+  trim_suffix: { min: 2, max: 2, fn: ([s, p]) => byteWise([S(s), S(p)], (h, x) => (x !== '' && h.endsWith(x) ? h.slice(0, -x.length) : h), fromBinaryString) },
+  replace: { min: 3, max: 3, fn: ([s, o, n]) => (S(o) === '' ? S(s) : bounded(byteWise([S(s), S(o), S(n)], (h, x, y) => h.split(x).join(y), fromBinaryString))) },
   remove_bad_chars: { min: 2, max: 2, fn: ([s, c]) => Array.from(S(s)).filter((x) => !S(c).includes(x)).join('') },
   reverse: { min: 1, max: 1, fn: ([s]) => Array.from(S(s)).reverse().join('') },
   repeat: {
@@ -237,36 +235,37 @@ const NAMED_FUNCTIONS: Readonly<Record<string, DslFunction>> = {
     fn: ([s, n]) => {
       const k = N(n, 'repeat');
       if (!Number.isInteger(k) || k < 0 || S(s).length * k > MAX_DSL_STRING) throw new DslRuntimeError(`repeat count ${k} out of range`);
-      return S(s).repeat(k);
+      return canonicalDsl(S(s).repeat(k));
     },
   },
   substr: {
     min: 2,
     max: 3,
+    // Byte offsets, as Go slices strings (a cut through a character leaves escaped bytes).
     fn: ([s, a, b]) => {
-      const str = S(s);
+      const buf = bytes(s);
       const start = N(a, 'substr');
-      const end = b === undefined ? str.length : N(b, 'substr');
-      if (start < 0 || end > str.length || start > end) throw new DslRuntimeError(`substr range ${start}..${end} outside 0..${str.length}`);
-      return str.slice(start, end);
+      const end = b === undefined ? buf.length : N(b, 'substr');
+      if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > buf.length || start > end) throw new DslRuntimeError(`substr range ${start}..${end} outside 0..${buf.length}`);
+      return bytesToDsl(buf.subarray(start, end));
     },
   },
-  concat: { min: 0, max: -1, fn: (args) => bounded(flat(args).join('')) },
-  join: { min: 2, max: -1, fn: ([sep, ...els]) => bounded(flat(els).join(S(sep))) },
+  concat: { min: 0, max: -1, fn: (args) => canonicalDsl(bounded(flat(args).join(''))) },
+  join: { min: 2, max: -1, fn: ([sep, ...els]) => canonicalDsl(bounded(flat(els).join(S(sep)))) },
   split: {
     min: 2,
     max: 3,
     fn: ([s, sep, n]) => {
-      const parts = S(s).split(S(sep));
+      const parts = byteWise([S(s), S(sep)], (h, x) => h.split(x), (r) => r.map(fromBinaryString));
       if (n === undefined) return parts.slice(0, 100_000);
       const k = N(n, 'split');
       if (k <= 0 || k >= parts.length) return parts.slice(0, 100_000);
-      return [...parts.slice(0, k - 1), parts.slice(k - 1).join(S(sep))];
+      return [...parts.slice(0, k - 1), canonicalDsl(parts.slice(k - 1).join(S(sep)))];
     },
   },
   base64: { min: 1, max: 1, fn: ([s]) => bounded(bytes(s).toString('base64')) },
   base64_py: { min: 1, max: 1, fn: ([s]) => bounded(base64Mime(bytes(s))) },
-  base64_decode: { min: 1, max: 1, fn: ([s]) => bytesToDslString(Buffer.from(S(s).replace(/\s+/g, ''), 'base64')) },
+  base64_decode: { min: 1, max: 1, fn: ([s]) => bytesToDsl(Buffer.from(S(s).replace(/\s+/g, ''), 'base64')) },
   hex_encode: { min: 1, max: 1, fn: ([s]) => bounded(bytes(s).toString('hex')) },
   hex_decode: {
     min: 1,
@@ -274,7 +273,7 @@ const NAMED_FUNCTIONS: Readonly<Record<string, DslFunction>> = {
     fn: ([s]) => {
       const h = S(s);
       if (!/^(?:[0-9a-fA-F]{2})*$/.test(h)) throw new DslRuntimeError('hex_decode: not an even-length hex string');
-      return bytesToDslString(Buffer.from(h, 'hex'));
+      return bytesToDsl(Buffer.from(h, 'hex'));
     },
   },
   md5: { min: 1, max: 1, fn: ([s]) => createHash('md5').update(bytes(s)).digest('hex') },
@@ -304,10 +303,10 @@ const NAMED_FUNCTIONS: Readonly<Record<string, DslFunction>> = {
         return HTML_UNESC[e] ?? m;
       }),
   },
-  gzip: { min: 1, max: 1, fn: ([s]) => gzipSync(bytes(s)).toString('latin1') },
-  gzip_decode: { min: 1, max: 1, fn: ([s]) => bytesToDslString(gunzipSync(bytes(s), { maxOutputLength: MAX_INFLATE })) },
-  zlib: { min: 1, max: 1, fn: ([s]) => deflateSync(bytes(s)).toString('latin1') },
-  zlib_decode: { min: 1, max: 1, fn: ([s]) => bytesToDslString(inflateSync(bytes(s), { maxOutputLength: MAX_INFLATE })) },
+  gzip: { min: 1, max: 1, fn: ([s]) => bytesToDsl(gzipSync(bytes(s))) },
+  gzip_decode: { min: 1, max: 1, fn: ([s]) => bytesToDsl(gunzipSync(bytes(s), { maxOutputLength: MAX_INFLATE })) },
+  zlib: { min: 1, max: 1, fn: ([s]) => bytesToDsl(deflateSync(bytes(s))) },
+  zlib_decode: { min: 1, max: 1, fn: ([s]) => bytesToDsl(inflateSync(bytes(s), { maxOutputLength: MAX_INFLATE })) },
   json_minify: { min: 1, max: 1, fn: ([s]) => JSON.stringify(parseJson(S(s))) },
   json_prettify: { min: 1, max: 1, fn: ([s]) => bounded(JSON.stringify(parseJson(S(s)), null, 4)) },
   compare_versions: { min: 2, max: -1, fn: ([v, ...c]) => checkGoVersionConstraints(S(v), flat(c)) },
@@ -347,7 +346,9 @@ const NAMED_FUNCTIONS: Readonly<Record<string, DslFunction>> = {
       }
       const b = bytes(x);
       if (k < 0 || k >= b.length) throw new DslRuntimeError(`index out of range: ${k}`);
-      return bytesOut(b.subarray(k, k + 1), [S(x)]);
+      // nuclei returns string(str[index]): Go converts the byte as a code point, so byte 0xE9 comes
+      // back as "é" (two bytes), not as the byte itself.
+      return String.fromCharCode(b[k]!);
     },
   },
   sort: {
@@ -374,11 +375,11 @@ const NAMED_FUNCTIONS: Readonly<Record<string, DslFunction>> = {
       if (bufs.some((b) => b.length !== n)) throw new DslRuntimeError('all arguments must have the same length');
       const out = Buffer.alloc(n);
       for (let i = 0; i < n; i++) for (const b of bufs) out[i]! ^= b[i]!;
-      return out.toString('latin1');
+      return bytesToDsl(out);
     },
   },
-  deflate: { min: 1, max: 1, fn: ([s]) => deflateRawSync(bytes(s)).toString('latin1') },
-  inflate: { min: 1, max: 1, fn: ([s]) => bytesToDslString(inflateRawSync(bytes(s), { maxOutputLength: MAX_INFLATE })) },
+  deflate: { min: 1, max: 1, fn: ([s]) => bytesToDsl(deflateRawSync(bytes(s))) },
+  inflate: { min: 1, max: 1, fn: ([s]) => bytesToDsl(inflateRawSync(bytes(s), { maxOutputLength: MAX_INFLATE })) },
   aes_cbc: {
     min: 3,
     max: 3,
@@ -388,7 +389,7 @@ const NAMED_FUNCTIONS: Readonly<Record<string, DslFunction>> = {
       const bits = aesKey(k, 'aes_cbc');
       if (v.length !== 16) throw new DslRuntimeError(`aes_cbc: iv must be 16 bytes, got ${v.length}`);
       const c = createCipheriv(`aes-${bits}-cbc`, k, v); // PKCS#7 padding: Go's pkcs5padding for 16-byte blocks
-      return bounded(Buffer.concat([c.update(bytes(plain)), c.final()]).toString('latin1'));
+      return bounded(bytesToDsl(Buffer.concat([c.update(bytes(plain)), c.final()])));
     },
   },
   aes_gcm: {
@@ -401,7 +402,7 @@ const NAMED_FUNCTIONS: Readonly<Record<string, DslFunction>> = {
       const nonce = randomBytes(12);
       const c = createCipheriv(`aes-${bits}-gcm` as CipherGCMTypes, k, nonce);
       const body = Buffer.concat([c.update(bytes(plain)), c.final()]);
-      return bounded(Buffer.concat([nonce, body, c.getAuthTag()]).toString('latin1'));
+      return bounded(bytesToDsl(Buffer.concat([nonce, body, c.getAuthTag()])));
     },
   },
   getNetworkPort: {

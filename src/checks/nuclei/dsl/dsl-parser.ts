@@ -7,6 +7,7 @@
  * | , ^ , & , << >> , + - , * / % , ** , prefix (! - ~), call/primary.
  */
 import { TrawlError } from '../../../errors/trawl-error.js';
+import { canonicalDsl } from './dsl-bytes.js';
 
 export const MAX_EXPRESSION_LENGTH = 16 * 1024;
 const MAX_TOKENS = 4096;
@@ -71,7 +72,9 @@ function tokenize(src: string): Tok[] {
           const e = src[i + 1]!;
           const map: Record<string, string> = { n: '\n', r: '\r', t: '\t', '\\': '\\', '"': '"', "'": "'", '0': '\0' };
           if (e === 'x' && /^[0-9a-fA-F]{2}$/.test(src.slice(i + 2, i + 4))) {
-            v += String.fromCharCode(Number.parseInt(src.slice(i + 2, i + 4), 16));
+            // A byte, as in a Go string literal: "\xff" is the byte 0xFF (escaped, see dsl-bytes.ts).
+            const byte = Number.parseInt(src.slice(i + 2, i + 4), 16);
+            v += String.fromCharCode(byte < 0x80 ? byte : 0xdc00 | byte);
             i += 4;
             continue;
           }
@@ -84,7 +87,7 @@ function tokenize(src: string): Tok[] {
         i++;
       }
       if (!closed) throw dslError(src, `unterminated string starting at ${at}`);
-      out.push({ t: 'str', v, at });
+      out.push({ t: 'str', v: canonicalDsl(v), at });
       continue;
     }
     if (/[A-Za-z_$]/.test(c)) {

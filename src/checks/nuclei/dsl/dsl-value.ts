@@ -36,21 +36,3 @@ export function dslEquals(a: DslValue, b: DslValue): boolean {
   }
   return a === b;
 }
-
-/**
- * Bytes → string the way the engine treats binary data: valid UTF-8 decodes as text (so text
- * round-trips), anything else maps byte-per-character (Latin-1) so no byte is lost.
- */
-export function bytesToDslString(b: Buffer): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(b);
-  } catch {
-    return b.toString('latin1');
-  }
-}
-
-/** The bytes a string stands for when sent: Latin-1 when every unit fits a byte, else UTF-8. */
-export function dslStringToWire(s: string): Buffer {
-  // eslint-disable-next-line no-control-regex
-  return /^[\u0000-\u00ff]*$/.test(s) ? Buffer.from(s, 'latin1') : Buffer.from(s, 'utf8');
-}

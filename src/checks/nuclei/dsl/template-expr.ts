@@ -7,6 +7,7 @@
  */
 import { DslUnresolvedError, type DslLookup, evaluateDsl, parseCached } from './dsl-eval.js';
 import { toDslString } from './dsl-value.js';
+import { canonicalDsl } from './dsl-bytes.js';
 import { TrawlError } from '../../../errors/trawl-error.js';
 
 const MARKER = /\{\{([\s\S]{1,4096}?)\}\}/g;
@@ -37,6 +38,11 @@ export interface InterpolateOptions {
 
 export function interpolate(text: string, lookup: DslLookup, opts: InterpolateOptions = { allowRandom: true }): string {
   if (!text.includes('{{')) return text;
+  // Canonical: bytes from neighbouring markers ({{hex_decode("c3")}}{{hex_decode("a9")}}) may form a character.
+  return canonicalDsl(replaceMarkers(text, lookup, opts));
+}
+
+function replaceMarkers(text: string, lookup: DslLookup, opts: InterpolateOptions): string {
   return text.replace(MARKER, (whole, rawInner: string) => {
     const inner = rawInner.trim();
     if (NAME.test(inner)) {

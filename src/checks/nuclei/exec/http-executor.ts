@@ -12,7 +12,8 @@
  */
 import { isIP } from 'node:net';
 import { TrawlError } from '../../../errors/trawl-error.js';
-import { bytesToDslString, type DslValue } from '../dsl/dsl-value.js';
+import type { DslValue } from '../dsl/dsl-value.js';
+import { bytesToDsl, dslByteLength, dslBytes } from '../dsl/dsl-bytes.js';
 import { httpExchange, type WireResponse } from '../net/http-wire.js';
 import { ConnectFailure, CUT_OFF } from '../net/wire-connect.js';
 import { runOperators, type OperatorInput, type PartValue } from '../operators/operator-engine.js';
@@ -50,7 +51,8 @@ interface HttpResponseData {
 function serialize(method: string, target: string, headers: ReadonlyArray<readonly [string, string]>, body: string): { bytes: Buffer; text: string } {
   const head = `${method} ${target} HTTP/1.1\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
   const text = head + body;
-  return { bytes: Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(body, 'utf8')]), text };
+  // Head and body are DSL strings: each is exactly the bytes it stands for (dsl-bytes.ts).
+  return { bytes: Buffer.concat([dslBytes(head), dslBytes(body)]), text };
 }
 
 function hasHeader(h: ReadonlyArray<readonly [string, string]>, name: string): boolean {
@@ -101,7 +103,7 @@ function buildStructured(ctx: ExecContext, spec: HttpRequestSpec, path: string, 
   if (body === undefined) return undefined;
   const cookies = spec.cookieReuse ? cookieHeader(jar) : undefined;
   if (cookies !== undefined && !hasHeader(headers, 'Cookie')) headers.push(['Cookie', cookies]);
-  if (body !== '' || ['POST', 'PUT', 'PATCH'].includes(spec.method)) setHeader(headers, 'Content-Length', String(Buffer.byteLength(body, 'utf8')));
+  if (body !== '' || ['POST', 'PUT', 'PATCH'].includes(spec.method)) setHeader(headers, 'Content-Length', String(dslByteLength(body)));
   setHeader(headers, 'Connection', 'close');
   const { bytes, text } = serialize(spec.method, target, headers, body);
   return { method: spec.method, target, bytes, text, body, headers, scheme: ctx.url.scheme, hostPort: ctx.url.hostPort, host: ctx.url.host, port: ctx.url.port, ip: ctx.target.ip };
@@ -143,11 +145,11 @@ function buildRaw(ctx: ExecContext, spec: HttpRequestSpec, raw: string, lookup: 
     if (!hasHeader(headers, 'Host')) headers.unshift(['Host', ctx.url.hostPort]);
     const cookies = spec.cookieReuse ? cookieHeader(jar) : undefined;
     if (cookies !== undefined && !hasHeader(headers, 'Cookie')) headers.push(['Cookie', cookies]);
-    if (body !== '' || hasHeader(headers, 'Content-Length')) setHeader(headers, 'Content-Length', String(Buffer.byteLength(body, 'utf8')));
+    if (body !== '' || hasHeader(headers, 'Content-Length')) setHeader(headers, 'Content-Length', String(dslByteLength(body)));
     setHeader(headers, 'Connection', 'close');
   }
   const head = `${method} ${target} ${m[3]}\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
-  const bytes = Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(body, 'utf8')]);
+  const bytes = Buffer.concat([dslBytes(head), dslBytes(body)]);
   return { method, target, bytes, text: head + body, body, headers, scheme: ctx.url.scheme, hostPort: ctx.url.hostPort, host: ctx.url.host, port: ctx.url.port, ip: ctx.target.ip, ...(servername ? { servername } : {}) };
 }
 
@@ -240,7 +242,7 @@ async function exchange(ctx: ExecContext, spec: HttpRequestSpec, first: BuiltReq
     headers.unshift(['Host', hostPort]);
     const cookies = spec.cookieReuse ? cookieHeader(jar) : undefined;
     if (cookies !== undefined) headers.push(['Cookie', cookies]);
-    if (body !== '') headers.push(['Content-Length', String(Buffer.byteLength(body, 'utf8'))]);
+    if (body !== '') headers.push(['Content-Length', String(dslByteLength(body))]);
     const target = next.pathname + next.search;
     const { bytes, text } = serialize(method, target, headers, body);
     req = { method, target, bytes, text, body, headers, scheme, hostPort, host, port, ip };
@@ -255,11 +257,10 @@ async function exchange(ctx: ExecContext, spec: HttpRequestSpec, first: BuiltReq
 /** The DSL variables and parts of one response (nuclei's names). */
 function responseVars(d: HttpResponseData, ctx: ExecContext): { vars: Map<string, DslValue>; parts: Map<string, PartValue> } {
   const r = d.response;
-  // Text when the body is UTF-8, byte-per-character otherwise: binary bodies survive helpers such as
-  // mmh3(base64_py(body)).
-  const body = bytesToDslString(r.body);
+  // Byte-exact (dsl-bytes.ts): binary bodies survive helpers such as mmh3(base64_py(body)).
+  const body = bytesToDsl(r.body);
   const headerText = `${r.headText}\r\n`;
-  const rawBytes = Buffer.concat([Buffer.from(`${headerText}\r\n`, 'latin1'), r.body]);
+  const rawBytes = Buffer.concat([dslBytes(`${headerText}\r\n`), r.body]);
   const raw = `${headerText}\r\n${body}`;
   const vars = new Map<string, DslValue>();
   for (const [k, v] of r.headers) {

@@ -10,7 +10,8 @@
  */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { bytesToDslString, dslStringToWire, type DslValue } from '../dsl/dsl-value.js';
+import type { DslValue } from '../dsl/dsl-value.js';
+import { bytesToDsl, dslBytes } from '../dsl/dsl-bytes.js';
 import { TrawlError } from '../../../errors/trawl-error.js';
 import { connectWire, ConnectFailure, CUT_OFF } from '../net/wire-connect.js';
 import { runOperators, type PartValue } from '../operators/operator-engine.js';
@@ -138,7 +139,18 @@ export async function runNetworkBlock(ctx: ExecContext, spec: NetworkRequestSpec
           ok = false;
           break;
         }
-        payloads.push(inp.hex ? Buffer.from(text.replace(/\s+/g, ''), 'hex') : dslStringToWire(text));
+        if (!inp.hex) {
+          payloads.push(dslBytes(text));
+          continue;
+        }
+        const hex = text.replace(/\s+/g, '');
+        // nuclei fails the request on bad hex; Buffer.from would silently stop at the first bad digit.
+        if (!/^(?:[0-9a-fA-F]{2})*$/.test(hex)) {
+          ctx.note(`input ${i + 1}: ${JSON.stringify(hex.slice(0, 40))} is not hex after interpolation: skipped`);
+          ok = false;
+          break;
+        }
+        payloads.push(Buffer.from(hex, 'hex'));
       }
       if (!ok) continue;
       const x = await ctx.begin(ctx.target.ip, addr.port);
@@ -170,8 +182,8 @@ export async function runNetworkBlock(ctx: ExecContext, spec: NetworkRequestSpec
             received += r.data.length;
             readAll.push(r.data);
             if (inp.name) {
-              vars.set(inp.name, bytesToDslString(r.data));
-              parts.set(inp.name, { text: bytesToDslString(r.data), bytes: r.data });
+              vars.set(inp.name, bytesToDsl(r.data));
+              parts.set(inp.name, { text: bytesToDsl(r.data), bytes: r.data });
             }
           }
           if (x.signal.aborted) break;
@@ -190,16 +202,16 @@ export async function runNetworkBlock(ctx: ExecContext, spec: NetworkRequestSpec
         const final = r.data;
         const raw = Buffer.concat(readAll.concat(final));
         const sent = Buffer.concat(payloads);
-        vars.set('data', bytesToDslString(final));
-        vars.set('raw', bytesToDslString(raw));
-        vars.set('request', bytesToDslString(sent));
+        vars.set('data', bytesToDsl(final));
+        vars.set('raw', bytesToDsl(raw));
+        vars.set('request', bytesToDsl(sent));
         vars.set('host', ctx.target.host);
         vars.set('matched', addr.shown);
-        parts.set('data', { text: bytesToDslString(final), bytes: final });
-        parts.set('body', { text: bytesToDslString(final), bytes: final });
-        parts.set('all', { text: bytesToDslString(final), bytes: final });
-        parts.set('raw', { text: bytesToDslString(raw), bytes: raw });
-        parts.set('request', { text: bytesToDslString(sent), bytes: sent });
+        parts.set('data', { text: bytesToDsl(final), bytes: final });
+        parts.set('body', { text: bytesToDsl(final), bytes: final });
+        parts.set('all', { text: bytesToDsl(final), bytes: final });
+        parts.set('raw', { text: bytesToDsl(raw), bytes: raw });
+        parts.set('request', { text: bytesToDsl(sent), bytes: sent });
       } catch (e) {
         if (e instanceof ConnectFailure) {
           x.end(e);

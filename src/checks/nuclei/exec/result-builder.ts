@@ -1,4 +1,5 @@
 /** Builds NucleiResults from operator output (shared by the protocol executors). */
+import { dslDisplay } from '../dsl/dsl-bytes.js';
 import type { NucleiResult } from '../nuclei-result.js';
 import type { OperatorResult } from '../operators/operator-engine.js';
 import type { Operators } from '../template-types.js';
@@ -7,7 +8,7 @@ import type { ExecContext } from './exec-context.js';
 const EXCERPT = 4096;
 
 export function excerpt(s: string): string {
-  return s.length > EXCERPT ? `${s.slice(0, EXCERPT)}…` : s;
+  return dslDisplay(s.length > EXCERPT ? `${s.slice(0, EXCERPT)}…` : s);
 }
 
 /**
@@ -28,9 +29,10 @@ export function recordMatch(
   const t = ctx.template;
   const extracted: Record<string, string[]> = {};
   const all: string[] = [];
+  // Results leave the engine as well-formed text: escaped bytes shown as Latin-1 (dsl-bytes.ts).
   for (const [k, v] of op.extracted) {
-    extracted[k] = [...v];
-    all.push(...v);
+    extracted[k] = v.map(dslDisplay);
+    all.push(...extracted[k]);
   }
   const base: Omit<NucleiResult, 'matcherName'> = {
     kind: 'match',
@@ -49,8 +51,8 @@ export function recordMatch(
     matchedAt,
     extracted,
     extractedResults: all,
-    matchedValues: op.matchedValues,
-    ...(detail.payload && detail.payload.size > 0 ? { payload: Object.fromEntries(detail.payload) } : {}),
+    matchedValues: op.matchedValues.map(dslDisplay),
+    ...(detail.payload && detail.payload.size > 0 ? { payload: Object.fromEntries([...detail.payload].map(([k, v]) => [k, dslDisplay(v)])) } : {}),
     ...(detail.request !== undefined ? { request: excerpt(detail.request) } : {}),
     ...(detail.response !== undefined ? { response: excerpt(detail.response) } : {}),
     ts: new Date().toISOString(),

@@ -9,6 +9,7 @@ import type { TLSSocket } from 'node:tls';
 import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import { TrawlError } from '../../../errors/trawl-error.js';
 import { connectWire, ConnectFailure, type Guard } from './wire-connect.js';
+import { bytesToDsl } from '../dsl/dsl-bytes.js';
 
 export const MAX_RESPONSE_BYTES = 1 << 20;
 const MAX_HEAD_BYTES = 64 * 1024;
@@ -77,7 +78,7 @@ function parseHead(buf: Buffer): Head | 'incomplete' | 'bad' {
     sepLen = 2;
   }
   if (end < 0) return buf.length > MAX_HEAD_BYTES ? 'bad' : 'incomplete';
-  const text = buf.subarray(0, end).toString('latin1');
+  const text = bytesToDsl(buf.subarray(0, end)); // byte-exact, like the body (dsl-bytes.ts)
   const lines = text.split(/\r?\n/);
   const statusLine = lines[0] ?? '';
   const m = /^HTTP\/\d(?:\.\d)?\s+(\d{3})/.exec(statusLine);

@@ -9,6 +9,7 @@ import { TrawlError } from '../../../errors/trawl-error.js';
 import { type DslLookup, dslIsTrue, evaluateDsl } from '../dsl/dsl-eval.js';
 import { interpolate } from '../dsl/template-expr.js';
 import { toDslString } from '../dsl/dsl-value.js';
+import { dslByteLength, dslBytes, dslIncludes } from '../dsl/dsl-bytes.js';
 import type { CompiledExtractor, CompiledMatcher, Operators } from '../template-types.js';
 import { runJsonQuery } from './json-query.js';
 
@@ -40,7 +41,7 @@ export interface OperatorResult {
 }
 
 function partBytes(p: PartValue): Buffer {
-  return p.bytes ?? Buffer.from(p.text, 'utf8');
+  return p.bytes ?? dslBytes(p.text);
 }
 
 function combine(results: readonly boolean[], condition: 'and' | 'or'): boolean {
@@ -78,7 +79,7 @@ export function runMatcher(m: CompiledMatcher, input: OperatorInput): [boolean, 
         const hay = m.caseInsensitive ? part.text.toLowerCase() : part.text;
         const results = m.words.map((w0) => {
           const w = interpolateWord(w0, input.lookup);
-          const hit = hay.includes(m.caseInsensitive ? w.toLowerCase() : w);
+          const hit = dslIncludes(hay, m.caseInsensitive ? w.toLowerCase() : w);
           if (hit) values.push(w);
           return hit;
         });
@@ -107,7 +108,7 @@ export function runMatcher(m: CompiledMatcher, input: OperatorInput): [boolean, 
         break;
       }
       case 'size': {
-        const len = part.bytes ? part.bytes.length : Buffer.byteLength(part.text, 'utf8');
+        const len = part.bytes ? part.bytes.length : dslByteLength(part.text);
         ok = m.size.includes(len);
         break;
       }
