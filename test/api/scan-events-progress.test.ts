@@ -7,11 +7,11 @@
  * is probed.
  */
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { call, dialects, fixture, json, postgresProblem, type ApiFixture } from './api-harness.js';
+import { subscribeSse, type SseEvent } from './sse-client.js';
 
 const pgProblem = await postgresProblem();
 
@@ -34,39 +34,9 @@ interface LiveProgress {
   sent: number;
 }
 
-/** Collects the `run.progress` events of an assessment's SSE stream until the run finishes. */
-function progressEvents(base: string, path: string, token: string): Promise<{ events: LiveProgress[]; ended: Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}${path}`, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' } }, (res) => {
-      if (res.statusCode !== 200) {
-        reject(new Error(`SSE status ${res.statusCode}`));
-        return;
-      }
-      const events: LiveProgress[] = [];
-      let buf = '';
-      let first = true;
-      const ended = new Promise<void>((done) => res.on('end', done));
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          if (block.startsWith(':')) continue;
-          if (/^event: run\.progress$/m.test(block)) {
-            const data = JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? '{}') as { progress: LiveProgress };
-            events.push(data.progress);
-          }
-          if (first) {
-            first = false;
-            resolve({ events, ended });
-          }
-        }
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
+/** The `run.progress` events of an SSE stream so far. */
+function progressOf(events: readonly SseEvent[]): LiveProgress[] {
+  return events.filter((e) => e.event === 'run.progress').map((e) => (e.data as unknown as { progress: LiveProgress }).progress);
 }
 
 for (const kind of dialects) describe(`live progress of a paced fleet run moves within its one work unit (loopback, ${kind})`, { skip: kind === 'postgres' ? pgProblem ?? false : false }, () => {
@@ -98,7 +68,7 @@ for (const kind of dialects) describe(`live progress of a paced fleet run moves 
     });
     assert.equal(created.statusCode, 201, created.body);
     const id = String(json(created)['id']);
-    const stream = await progressEvents(base, `/assessments/${id}/events?untilFinished=true`, f.a.viewer);
+    const stream = await subscribeSse(base, `/assessments/${id}/events?untilFinished=true`, f.a.viewer);
     const run = await call(f.app, f.a.analyst, 'POST', `/assessments/${id}/run`);
     assert.equal(run.statusCode, 202, run.body);
     const scanId = String(json(run)['scanId']);
@@ -128,8 +98,8 @@ for (const kind of dialects) describe(`live progress of a paced fleet run moves 
 
     await stream.ended;
     // The dashboard's bar (run.progress: done of planned) moved inside the unit as well.
-    const mid = stream.events.filter((e) => e.planned === 32 && e.sent > 0 && e.sent < e.planned && e.done > 0 && e.done < e.planned);
-    assert.ok(mid.length > 0, `a run.progress event inside the unit: ${JSON.stringify(stream.events.map((e) => [e.phase, e.sent, e.done, e.planned]))}`);
+    const mid = progressOf(stream.events).filter((e) => e.planned === 32 && e.sent > 0 && e.sent < e.planned && e.done > 0 && e.done < e.planned);
+    assert.ok(mid.length > 0, `a run.progress event inside the unit: ${JSON.stringify(progressOf(stream.events).map((e) => [e.phase, e.sent, e.done, e.planned]))}`);
 
     // No double count: the unit's last commit added only what the batches before it had not.
     const scan = json<{ status: string; counters: Record<string, number> }>(await call(f.app, f.a.viewer, 'GET', `/scans/${scanId}`));

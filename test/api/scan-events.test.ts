@@ -4,19 +4,14 @@
  * inventory fold and a diff between two runs. Only 127.0.0.0/8 is ever probed.
  */
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { verifySignature } from '../../src/notify/webhook-signature.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../notify/local-receivers.js';
 import { call, dialects, fixture, json, postgresProblem, type ApiFixture } from './api-harness.js';
+import { subscribeSse } from './sse-client.js';
 
 const pgProblem = await postgresProblem();
-
-interface SseEvent {
-  event: string;
-  data: Record<string, unknown>;
-}
 
 async function listen(): Promise<Server> {
   const s = createServer((sock) => sock.on('error', () => undefined).resume().end());
@@ -26,42 +21,6 @@ async function listen(): Promise<Server> {
 
 function portOf(s: Server): number {
   return (s.address() as AddressInfo).port;
-}
-
-/** Reads an SSE stream until it ends; resolves once the first event (the snapshot) has arrived. */
-function subscribe(base: string, path: string, token: string): Promise<{ events: SseEvent[]; ended: Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}${path}`, { headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' } }, (res) => {
-      if (res.statusCode !== 200) {
-        reject(new Error(`SSE status ${res.statusCode}`));
-        return;
-      }
-      assert.match(String(res.headers['content-type']), /^text\/event-stream/);
-      const events: SseEvent[] = [];
-      let buf = '';
-      let first = true;
-      const ended = new Promise<void>((done) => res.on('end', done));
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        let i: number;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          if (block.startsWith(':')) continue;
-          const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-          const data = /^data: (.*)$/m.exec(block)?.[1] ?? '{}';
-          events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
-          if (first) {
-            first = false;
-            resolve({ events, ended });
-          }
-        }
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 for (const kind of dialects) describe(`assessment runs with live progress over SSE (loopback, ${kind})`, { skip: kind === 'postgres' ? pgProblem ?? false : false }, () => {
@@ -98,7 +57,7 @@ for (const kind of dialects) describe(`assessment runs with live progress over S
     assert.equal(created.statusCode, 201, created.body);
     assessmentId = String(json(created)['id']);
 
-    const stream = await subscribe(base, `/assessments/${assessmentId}/events?untilFinished=true`, f.a.viewer);
+    const stream = await subscribeSse(base, `/assessments/${assessmentId}/events?untilFinished=true`, f.a.viewer);
     assert.equal(stream.events[0]!.event, 'snapshot');
     assert.equal(stream.events[0]!.data['state'], 'idle');
 
@@ -206,7 +165,7 @@ for (const kind of dialects) describe(`assessment runs with live progress over S
       body: { name: 'slow', targets: ['127.0.0.0/24'], ports: `${closedPort},${portOf(servers[0]!)}`, options: { discovery: 'off', rate: 40, retries: 0 } },
     });
     const id = String(json(created)['id']);
-    const stream = await subscribe(base, `/assessments/${id}/events?untilFinished=true`, f.a.viewer);
+    const stream = await subscribeSse(base, `/assessments/${id}/events?untilFinished=true`, f.a.viewer);
     const run = await call(f.app, f.a.analyst, 'POST', `/assessments/${id}/run`);
     assert.equal(run.statusCode, 202);
     const again = await call(f.app, f.a.analyst, 'POST', `/assessments/${id}/run`);
@@ -240,7 +199,7 @@ for (const kind of dialects) describe(`assessment runs with live progress over S
         body: { name: 'cancel while identifying', targets: ['127.0.0.9'], ports: String(portOf(tarpit)), options: { discovery: 'off' } },
       });
       const id = String(json(created)['id']);
-      const stream = await subscribe(base, `/assessments/${id}/events?untilFinished=true`, f.a.viewer);
+      const stream = await subscribeSse(base, `/assessments/${id}/events?untilFinished=true`, f.a.viewer);
       const run = await call(f.app, f.a.analyst, 'POST', `/assessments/${id}/run`);
       assert.equal(run.statusCode, 202);
       const scanId = String(json(run)['scanId']);
