@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import type { ServiceIdentity } from '../../src/engines/identify/service-identity.js';
 import { call, dialects, fixture, json, postgresProblem, seedFinishedScan, type ApiFixture } from './api-harness.js';
 
@@ -165,6 +166,22 @@ for (const kind of dialects) {
       assert.deepEqual((await list('sort=service&service=http')).map((i) => i.identity!.name), ['http', 'http', 'http']);
       const latest = await list('sort=lastSeen');
       assert.ok(latest.every((x, i) => i === 0 || x.lastSeen <= latest[i - 1]!.lastSeen), 'lastSeen defaults to newest first');
+    });
+
+    it('finds through the trigram indexes exactly what the plain per-column filter finds', async () => {
+      if (kind === 'postgres') {
+        const r = await sql<{ s: string | null; h: string | null }>`select to_regclass('services_search_trgm_idx')::text as s, to_regclass('assets_hostnames_trgm_idx')::text as h`.execute(f.d.db);
+        assert.deepEqual(r.rows[0], { s: 'services_search_trgm_idx', h: 'assets_hostnames_trgm_idx' }, 'migration 0007 creates both indexes where pg_trgm is available');
+      }
+      const orgId = f.a.id;
+      for (const q of ['nginx', 'portal.lab', '220 (vsftpd', 'deb12u3', '0.0.12', 'redis', 'openssh_9', 'http', '1.24', 'nginx 1.24', 'zz-none']) {
+        const pattern = `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        const like = (e: ReturnType<typeof sql>) => sql`${e} like ${pattern} escape '\\'`;
+        const plain = await sql<{ address: string; port: number }>`select s.address, s.port from services s left join assets a on a.org_id = s.org_id and a.ip_key = s.ip_key
+          where s.org_id = ${orgId} and (${like(sql`lower(s.address)`)} or ${like(sql`lower(coalesce(s.service_name, ''))`)} or ${like(sql`lower(coalesce(s.product, ''))`)}
+          or ${like(sql`lower(coalesce(s.version, ''))`)} or ${like(sql`lower(coalesce(s.identity_json, ''))`)} or ${like(sql`lower(coalesce(a.hostnames_json, ''))`)})`.execute(f.d.db);
+        assert.deepEqual(await keys(`q=${encodeURIComponent(q)}`), plain.rows.map((x) => `${x.address}:${Number(x.port)}`).sort(), q);
+      }
     });
 
     it('keeps to the caller\'s organisation and explains bad parameters', async () => {

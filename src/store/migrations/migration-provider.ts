@@ -5,6 +5,7 @@ import * as m0003 from './0003-jobs.js';
 import * as m0004 from './0004-inventory.js';
 import * as m0005 from './0005-api.js';
 import * as m0006 from './0006-service-search.js';
+import * as m0007 from './0007-service-trigram.js';
 
 /**
  * Every migration, by name; names sort in the order they apply. Listed statically rather than read
@@ -18,6 +19,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0004-inventory': m0004,
   '0005-api': m0005,
   '0006-service-search': m0006,
+  '0007-service-trigram': m0007,
 };
 
 export class StaticMigrationProvider implements MigrationProvider {
