@@ -127,6 +127,18 @@ export interface WorkerStats {
   lost: number;
 }
 
+/**
+ * Whether a job failed because the store could not be reached (server restarting, network cut): the
+ * adapter marks such errors `unreachable` (see src/store/postgres/postgres-errors.ts). Followed through
+ * `cause`, since a handler may wrap the store's error in its own.
+ */
+export function isStoreUnreachable(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof TrawlError && e.code === 'TRAWL_E_DB' && e.detail['unreachable'] === true) return true;
+  }
+  return false;
+}
+
 /** A default worker id that tells hosts and processes apart in the store's `worker` fields. */
 export function defaultWorkerId(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -269,6 +281,9 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStats> {
     ...opts.handlers,
   };
 
+  /** Set when a job failed on an unreachable store; the lease loop probes the store before leasing again. */
+  let storeDownSince: number | undefined;
+  let storeProbeLogged = false;
   interface Entry { readonly job: LeasedJob; readonly abort: AbortController; cancelled: boolean; done?: Promise<void> }
   // The very entry runJob reads: a cancel flags it where the job's outcome is decided.
   const inFlight = new Map<string, Entry>();
@@ -331,6 +346,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStats> {
         return;
       }
       stats.failed++;
+      if (isStoreUnreachable(e)) storeDownSince ??= Date.now();
       const err = e instanceof Error ? e : new Error(String(e));
       log(`worker ${id}: job ${job.id} (${job.kind}, attempt ${job.attempt}/${job.maxAttempts}) failed: ${err.message}`);
       await queue.fail(job.id, job.leaseToken, err).then((r) => {
@@ -342,7 +358,22 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStats> {
   let queueDownSince: number | undefined;
   try {
     while (!signal.aborted) {
-      const free = concurrency - inFlight.size;
+      // While the store is unreachable every job would fail at its first read, and each failure uses
+      // an attempt (a lease is an attempt): leasing on would burn the attempts of the whole queue and
+      // dead-letter work over a store restart or a short partition. So stop leasing until the store
+      // answers a read again; the jobs that were in flight fail once each and retry after their backoff.
+      if (storeDownSince !== undefined) {
+        try {
+          await store.getScan('store-probe');
+          log(`worker ${id}: store reachable again after ${Date.now() - storeDownSince} ms`);
+          storeDownSince = undefined;
+        } catch (e) {
+          if (!storeProbeLogged) log(`worker ${id}: store unreachable, not leasing until it answers: ${(e as Error).message}`);
+          storeProbeLogged = true;
+        }
+      }
+      if (storeDownSince === undefined) storeProbeLogged = false;
+      const free = storeDownSince === undefined ? concurrency - inFlight.size : 0;
       let leased: LeasedJob[] = [];
       if (free > 0) {
         try {
@@ -368,7 +399,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStats> {
       if (leased.length === 0 || inFlight.size >= concurrency) {
         // Wait for a free slot, the poll interval, or shutdown.
         await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, inFlight.size >= concurrency ? 60_000 : queueDownSince !== undefined ? 1000 : pollMs);
+          const t = setTimeout(resolve, storeDownSince !== undefined || queueDownSince !== undefined ? 1000 : inFlight.size >= concurrency ? 60_000 : pollMs);
           wake = () => {
             clearTimeout(t);
             resolve();

@@ -61,16 +61,22 @@ export function postgresOperationError(error: unknown, action: string, location:
   const message = messageOf(error);
   const where = `store ${location}`;
   let reason: string;
+  // The server could not be reached or dropped the session: nothing is wrong with the operation itself,
+  // and it will work again once the server is back (callers such as fleet workers wait for that).
+  let unreachable = false;
   if (code.startsWith('23')) reason = `a constraint rejected the data: ${message} (${where})`;
   else if (code === '40001' || code === '40P01') reason = `the transaction conflicted with another one and was rolled back; retry it (${message}, ${where})`;
   else if (code === '57P01' || code === '57P02' || code === '57P03' || /Connection terminated|not queryable|ECONNRESET|EPIPE/i.test(message) || code === 'ECONNRESET' || code === 'EPIPE') {
     reason = `the connection to ${where} was lost; the transaction was rolled back (${message})`;
+    unreachable = true;
   } else if (code === '53100') reason = `the disk holding ${where} is full`;
   else if (code === '25006') reason = `${where} is read-only (${message})`;
   else {
     // The URL worked at open, so a server that became unreachable later is a store error, not a bad URL.
     const connect = connectReason(code, error);
+    unreachable = code in NETWORK_REASONS || code === '53300' || /timeout/i.test(message);
     reason = connect !== undefined ? `the server of ${where} ${connect.replace(/^names /, 'is ')}` : `${message} (${where})`;
   }
-  return new TrawlError('TRAWL_E_DB', `cannot ${action}: ${reason}`, { location, pgCode: code || undefined }, { cause: error });
+  return new TrawlError('TRAWL_E_DB', `cannot ${action}: ${reason}`, { location, pgCode: code || undefined, ...(unreachable ? { unreachable: true } : {}) }, { cause: error });
 }
+
