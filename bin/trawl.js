@@ -9,8 +9,5 @@ if (major < 22) {
   );
   process.exit(69);
 }
-const { main } = await import('../dist/src/apps/cli/main.js');
-main(process.argv).then(
-  (code) => { process.exitCode = code; },
-  (err) => { console.error(err); process.exitCode = 70; },
-);
+const { runCli } = await import('../dist/src/apps/cli/main.js');
+runCli(process.argv);

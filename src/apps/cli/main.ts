@@ -41,3 +41,29 @@ export async function main(argv: readonly string[]): Promise<number> {
     return reportError(err);
   }
 }
+
+/**
+ * The process entry: runs `main` and sets the exit code. If the event loop drains while the command
+ * is still pending — a promise that nothing will ever settle — Node would exit 0 with the command's
+ * results unwritten; that is reported as an internal error instead, with what was still pending.
+ */
+export function runCli(argv: readonly string[]): void {
+  let settled = false;
+  const onExit = (): void => {
+    if (settled) return;
+    process.stderr.write(`trawl: error TRAWL_E_INTERNAL: the command stopped before it finished (nothing left to wait for; pending: ${process.getActiveResourcesInfo().join(', ') || 'none'})\n`);
+    process.exitCode = 70;
+  };
+  process.once('exit', onExit);
+  main(argv).then(
+    (code) => {
+      settled = true;
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      settled = true;
+      console.error(err);
+      process.exitCode = 70;
+    },
+  );
+}
