@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { TrawlError } from '../../src/errors/trawl-error.js';
 import { applyFindings, findingId, triageFinding } from '../../src/inventory/finding-lifecycle.js';
 import { applyScan, rebuildInventory } from '../../src/inventory/inventory-apply.js';
 import { getFinding, listChanges, listFindings } from '../../src/inventory/inventory-queries.js';
 import type { FindingRecord } from '../../src/inventory/inventory-types.js';
 import { ipSortKey } from '../../src/store/ip-key.js';
 import { day, dropPostgresDatabases, postgresFactory, removeTempFiles, sqliteFixture, viewDump, writeScan, type FindingSpec, type FixtureFactory, type SyntheticScan } from './inventory-fixture.js';
+import { rejectsWith } from '../support/trawl-assert.js';
 
 const H = '198.51.100.10';
 const TLS = 'tls-weak-cipher';
@@ -21,10 +21,6 @@ const hostClean: FindingSpec = { ip: H, port: 0, checks: [HOST], findings: [] };
 
 function scan(n: number, at: number, findings: FindingSpec[]): SyntheticScan {
   return { id: `s${n}`, at: day(at), open: [[H, 22], [H, 443]], findings };
-}
-
-async function rejectsWith(p: Promise<unknown>, code: string, message: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => e instanceof TrawlError && e.code === code && message.test(e.message));
 }
 
 after(removeTempFiles);

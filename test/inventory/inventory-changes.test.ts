@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { TrawlError } from '../../src/errors/trawl-error.js';
 import { diffScans } from '../../src/inventory/diff-scans.js';
 import { applyScan, rebuildInventory } from '../../src/inventory/inventory-apply.js';
 import type { ChangeEvent } from '../../src/inventory/inventory-types.js';
@@ -16,6 +15,7 @@ import {
   day, dropPostgresDatabases, fingerprint, postgresFactory, removeTempFiles, sqliteFixture, viewDump, writeScan,
   type FixtureFactory, type InventoryFixture, type SyntheticScan,
 } from './inventory-fixture.js';
+import { rejectsWith } from '../support/trawl-assert.js';
 
 const H1 = '198.51.100.10';
 const H2 = '198.51.100.20';
@@ -93,15 +93,6 @@ const expectedScan3: Shape[] = [
   { kind: 'port_closed', address: H3, port: 3306, proto: 'tcp', checkId: null, before: { state: 'open', lastSeen: ts(scan1), lastScanId: scan1.id }, after: { state: 'closed' }, evidence: 'silence-2' },
   { kind: 'asset_disappeared', address: H3, port: null, proto: null, checkId: null, before: { lastSeen: ts(scan1) }, after: null, evidence: 'ports-closed' },
 ];
-
-async function rejectsWith(p: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof TrawlError, `expected a TrawlError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (message !== undefined) assert.match(e.message, message);
-    return true;
-  });
-}
 
 function describeInventory(name: string, open: FixtureFactory): void {
   describe(`inventory over ${name}`, () => {

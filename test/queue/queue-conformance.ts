@@ -11,9 +11,9 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TrawlError } from '../../src/errors/trawl-error.js';
-import type { TrawlErrorCode } from '../../src/errors/error-catalogue.js';
 import type { JobInput, LeasedJob, WorkerIdentity } from '../../src/queue/job.js';
 import type { JobQueue } from '../../src/queue/job-queue.js';
+import { rejectsWith } from '../support/trawl-assert.js';
 
 export interface QueueHarness {
   readonly queue: JobQueue;
@@ -28,19 +28,6 @@ function job(i: number, extra: Partial<JobInput> = {}): JobInput {
 }
 
 const indexOf = (j: LeasedJob): number => (j.payload as { i: number }).i;
-
-async function rejectsWith(promise: Promise<unknown>, code: TrawlErrorCode, message?: RegExp): Promise<TrawlError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof TrawlError, `expected a TrawlError ${code}, got ${caught === undefined ? 'no error' : String(caught)}`);
-  assert.equal(caught.code, code, `wrong code; message: ${caught.message}`);
-  if (message) assert.match(caught.message, message);
-  return caught;
-}
 
 /** Leases until something comes back or `timeoutMs` passes. */
 async function leaseEventually(queue: JobQueue, worker: WorkerIdentity, opts: { max: number; visibilityMs: number }, timeoutMs: number): Promise<LeasedJob[]> {

@@ -8,12 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { TrawlError } from '../../src/errors/trawl-error.js';
-import type { TrawlErrorCode } from '../../src/errors/error-catalogue.js';
 import type { PortObservation, PortState } from '../../src/model/observation.js';
 import { emptyCounters, type ScanSpec } from '../../src/model/scan.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import type { ProgressCommit, Store } from '../../src/store/store.js';
 import { describeStoreConformance } from './store-conformance.js';
+import { collect, rejectsWith } from '../support/trawl-assert.js';
 
 const ADMIN_URL = process.env.TRAWL_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const RUN = `${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -53,25 +53,6 @@ function obs(scanId: string, ip: string, port: number, state: PortState): PortOb
 
 function commit(scanId: string, unitIndex: number, checkpoint: bigint, observations: readonly PortObservation[], counters: ProgressCommit['counters'] = {}): ProgressCommit {
   return { scanId, stage: 'discover', unitIndex, checkpoint, unitDone: false, observations, counters };
-}
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
-async function rejectsWith(promise: Promise<unknown>, code: TrawlErrorCode, message?: RegExp): Promise<TrawlError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof TrawlError, `expected a TrawlError ${code}, got ${caught === undefined ? 'no error' : String(caught)}`);
-  assert.equal(caught.code, code, `wrong code; message: ${caught.message}`);
-  if (message) assert.match(caught.message, message);
-  return caught;
 }
 
 async function withStores(n: number, fn: (stores: Store[], url: string) => Promise<void>, opts: { applicationName?: string } = {}): Promise<void> {

@@ -6,12 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { TrawlError } from '../../src/errors/trawl-error.js';
-import type { TrawlErrorCode } from '../../src/errors/error-catalogue.js';
 import type { PortObservation, PortState } from '../../src/model/observation.js';
 import { emptyCounters, type ScanCounters, type ScanSpec } from '../../src/model/scan.js';
 import type { WorkUnit } from '../../src/model/work-unit.js';
 import type { ProgressCommit, Store } from '../../src/store/store.js';
+import { collect, rejectsWith } from '../support/trawl-assert.js';
 
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');
 /** A distinct ISO time `i` seconds after T0. */
@@ -43,25 +42,6 @@ function obs(scanId: string, ip: string, port: number, state: PortState, extra: 
 
 function commit(scanId: string, checkpoint: bigint, observations: readonly PortObservation[], extra: Partial<ProgressCommit> = {}): ProgressCommit {
   return { scanId, stage: 'discover', unitIndex: 0, checkpoint, unitDone: false, observations, counters: {}, ...extra };
-}
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
-async function rejectsWith(promise: Promise<unknown>, code: TrawlErrorCode, message?: RegExp): Promise<TrawlError> {
-  let caught: unknown;
-  try {
-    await promise;
-  } catch (e) {
-    caught = e;
-  }
-  assert.ok(caught instanceof TrawlError, `expected a TrawlError ${code}, got ${caught === undefined ? 'no error' : String(caught)}`);
-  assert.equal(caught.code, code, `wrong code; message: ${caught.message}`);
-  if (message) assert.match(caught.message, message);
-  return caught;
 }
 
 const key = (o: PortObservation): string => `${o.ip} ${o.port}/${o.proto}`;
