@@ -13,20 +13,29 @@ export interface LabRandom {
   shuffle<T>(items: readonly T[]): T[];
 }
 
-export function labRandom(seed: number): LabRandom {
-  // splitmix32 step turns small, similar seeds (1, 2, 3...) into unrelated starting states.
-  let z = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-  let state = (z ^ (z >>> 16)) >>> 0;
-
-  const next = (): number => {
+/**
+ * mulberry32: a small seeded generator of numbers in [0, 1) — reproducible labs, and tests that
+ * replay a failure from the seed they print.
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+export function labRandom(seed: number): LabRandom {
+  // splitmix32 step turns small, similar seeds (1, 2, 3...) into unrelated starting states.
+  let z = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+  const state = (z ^ (z >>> 16)) >>> 0;
+
+  const next = mulberry32(state);
   const int = (n: number): number => Math.floor(next() * n);
   return {
     next,

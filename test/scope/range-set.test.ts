@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RangeSet, RangeSetBuilder, formatIp, parseIp, type AddressRange, type IpAddress, type IpFamily } from '../../src/scope/index.js';
+import { mulberry32 } from '../../src/lab/lab-random.js';
 
 const r4 = (a: string, b: string = a): AddressRange => ({ family: 4, first: (parseIp(a) as IpAddress).value, last: (parseIp(b) as IpAddress).value });
 const r6 = (a: string, b: string = a): AddressRange => ({ family: 6, first: (parseIp(a) as IpAddress).value, last: (parseIp(b) as IpAddress).value });
@@ -8,14 +9,7 @@ const show = (s: RangeSet): string[] => s.ranges.map((r) => `${formatIp({ family
 
 /** Deterministic PRNG so a failure reproduces. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 /** Naive model: a set of "family:value" strings. Small universe so collisions and adjacency are common. */

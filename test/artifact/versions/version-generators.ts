@@ -1,16 +1,10 @@
+import { mulberry32 } from '../../../src/lab/lab-random.js';
 /** Seeded generators of plausible and awkward versions, for comparing against the reference tools. */
 export type Rng = () => number;
 
 /** mulberry32: small, seeded, good enough to spread test cases. */
 export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 export const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;

@@ -5,17 +5,11 @@ import { join } from 'node:path';
 import { TrawlError } from '../../../src/errors/trawl-error.js';
 import { compileRe2, DSL_FUNCTIONS, evaluateDsl, interpolate, parseFlow, parseTemplate, type DslValue, type FlowBlock } from '../../../src/checks/nuclei/index.js';
 import { CORPUS } from './nuclei-lab.js';
+import { mulberry32 } from '../../../src/lab/lab-random.js';
 
 /** Deterministic PRNG (mulberry32) so a failure can be replayed from the printed seed. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 function corpusTexts(dir = CORPUS): string[] {

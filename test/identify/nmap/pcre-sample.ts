@@ -1,4 +1,5 @@
 import { setHas, type PcreNode } from '../../../src/engines/identify/nmap/pcre-ast.js';
+import { mulberry32 } from '../../../src/lab/lab-random.js';
 
 /** Small seeded PRNG (mulberry32) so differential and fuzz runs are reproducible. */
 export interface Rng {
@@ -9,14 +10,7 @@ export interface Rng {
 }
 
 export function rng(seed: number): Rng {
-  let state = (seed ^ 0x9e3779b9) >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32((seed ^ 0x9e3779b9) >>> 0);
   const int = (n: number): number => Math.floor(next() * n);
   return {
     next,
